@@ -1,0 +1,1 @@
+"""Pure Twilio rules: no sockets, files, clock reads or global randomness; stdlib only."""
