@@ -1,0 +1,222 @@
+"""The `twsim` command: a thin shell over the library."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from twsim import __version__
+from twsim.config import DEFAULT_HOST, DEFAULT_PORT, Config, load_config
+from twsim.schema import SchemaError
+
+DEFAULT_SIM = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+
+
+class CliError(Exception):
+    """A problem to tell the user in one line, with exit status `code`."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _run(work: Any) -> Any:
+    try:
+        import uvloop
+
+        return uvloop.run(work)
+    except ImportError:
+        return asyncio.run(work)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(getattr(args, "config", None))
+    sms_url = getattr(args, "sms_url", None)
+    if sms_url:
+        for number in config.numbers:
+            number.sms_url = sms_url
+    prices = getattr(args, "prices", None)
+    if prices:
+        config.prices = prices
+    return config
+
+
+# -- serve -------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from twsim.simulator import Simulator
+
+    config = _config(args)
+
+    async def serve() -> None:
+        sim = Simulator(
+            config, host=args.host, port=args.port, record=args.record, force=args.force
+        )
+        await sim.start()
+        print(f"twsim {__version__}: Twilio gateway at {sim.url}")
+        print(f"  REST base URL   {sim.url}   (twilio-python: client.api.base_url = '{sim.url}')")
+        for account in config.accounts:
+            print(f"  account         {account.sid}   auth token {account.auth_token}")
+        for number in config.numbers:
+            target = (
+                f"{number.sms_method} {number.sms_url}"
+                if number.sms_url
+                else "(no sms_url: texts are stored, not delivered)"
+            )
+            print(f"  number          {number.phone_number} ({number.type})  ->  {target}")
+        print(
+            f"  control plane   {sim.url}/_twsim/   (inbound, messages, events, report, reset, health)"
+        )
+        if args.record:
+            print(f"  recording to    {args.record}")
+        print("Press Ctrl-C to stop.", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await sim.stop()
+        print("twsim stopped.")
+
+    _run(serve())
+    return 0
+
+
+# -- send --------------------------------------------------------------------------------------
+def cmd_send(args: argparse.Namespace) -> int:
+    import aiohttp
+
+    async def send() -> tuple[int, dict[str, Any]]:
+        data = {"From": args.from_, "To": args.to, "Body": args.body, "MediaUrl": args.media or []}
+        url = f"{args.sim.rstrip('/')}/_twsim/inbound"
+        params = {"wait": "1"} if args.wait else {}
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(url, json=data, params=params) as response,
+            ):
+                return response.status, await response.json()
+        except aiohttp.ClientError as exc:
+            raise CliError(f"cannot reach twsim at {args.sim}: {exc}") from None
+
+    status, body = _run(send())
+    if args.json:
+        print(json.dumps(body, indent=2))
+    else:
+        print(_describe_send(status, body))
+    return 0 if status < 400 else 1
+
+
+def _describe_send(status: int, body: dict[str, Any]) -> str:
+    if status >= 400:
+        return f"rejected: {body.get('code')} {body.get('message')}"
+    inbound = body["inbound"]
+    lines = [
+        f"{inbound['sid']}  {inbound['from']} -> {inbound['to']}  {inbound['num_segments']} segment(s)  received"
+    ]
+    for attempt in body.get("webhook", []):
+        outcome = f"HTTP {attempt['http_status']}" if attempt["http_status"] else "no response"
+        error = f"  error {attempt['error_code']}" if attempt["error_code"] else ""
+        lines.append(
+            f"  webhook {attempt['kind']:8} {attempt['method']} {attempt['url']}  {outcome}  {attempt['latency_ms']:.1f} ms  answer: {attempt['answer']}{error}"
+        )
+    for reply in body.get("replies", []):
+        lines.append(f"  reply   {reply['sid']}  -> {reply['to']}: {reply['body']!r}")
+    for code in body.get("warnings", []):
+        lines.append(f"  warning {code}")
+    if "webhook" not in body:
+        lines.append("  queued for delivery (use --wait to see the app's answer)")
+    return "\n".join(lines)
+
+
+# -- parser ------------------------------------------------------------------------------------
+def _common_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="YAML", help="gateway configuration (accounts, numbers, prices, ...)"
+    )
+    parser.add_argument(
+        "--prices", metavar="NAME|PATH", help="price table: a shipped name (us) or a YAML file"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="twsim",
+        description="A local Twilio Messaging simulator plus a burst and replay harness.",
+    )
+    parser.add_argument("--version", action="version", version=f"twsim {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the gateway: Twilio REST API + signed webhooks",
+        description="Run the gateway until Ctrl-C.",
+    )
+    _common_config(serve)
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    serve.add_argument(
+        "--sms-url", metavar="URL", help="send every number's inbound webhooks to URL"
+    )
+    serve.add_argument("--record", metavar="PATH", help="write every event to a JSONL recording")
+    serve.add_argument("--force", action="store_true", help="overwrite an existing recording")
+    serve.set_defaults(handler=cmd_serve)
+
+    send = commands.add_parser(
+        "send",
+        help="text one of the gateway's numbers as a phone would",
+        description="Inject one inbound SMS into a running gateway.",
+    )
+    send.add_argument("--to", required=True, help="the gateway number to text")
+    send.add_argument("--from", dest="from_", required=True, help="the sending phone, E.164")
+    send.add_argument("--body", default="", help="the text")
+    send.add_argument(
+        "--media", action="append", metavar="URL", help="a media URL (repeat for more, up to 10)"
+    )
+    send.add_argument(
+        "--sim", default=DEFAULT_SIM, metavar="URL", help=f"the gateway (default {DEFAULT_SIM})"
+    )
+    send.add_argument(
+        "--wait", action="store_true", help="wait for the webhook and show the replies"
+    )
+    send.add_argument("--json", action="store_true", help="print the gateway's JSON answer")
+    send.set_defaults(handler=cmd_send)
+
+    for register in _EXTRA_COMMANDS:
+        register(commands)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args))
+    except (CliError, SchemaError) as exc:
+        print(f"twsim {args.command}: {exc}", file=sys.stderr)
+        return getattr(exc, "code", 2)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

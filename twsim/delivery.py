@@ -1,0 +1,209 @@
+"""The signed webhook client: how the gateway calls the app, as Twilio's proxy does.
+
+One request = one `WebhookRequest`: the URL as configured (its `#fragment` may override
+timeouts and retries), the method, the form parameters, the signer of the owning account,
+an idempotency token reused by every retry, and optionally the conversation's cookies.
+The outcome is a `WebhookResult`: the response (status, type, body) or the Twilio code of
+the transport failure. Interpreting a response (TwiML, plain text, 11200 on a 500...) is the
+caller's business.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import aiohttp
+from yarl import URL
+
+from twsim.core.connection import (
+    CLIENT_ERROR,
+    CONNECT,
+    READ,
+    SERVER_ERROR,
+    ConnectionSettings,
+    apply_overrides,
+)
+from twsim.core.errors import WebhookError
+from twsim.core.signature import Signer
+
+USER_AGENT = "TwilioProxy/1.1"
+MAX_RESPONSE_BYTES = 1024 * 1024
+
+Params = list[tuple[str, str]]
+
+
+@dataclass(slots=True)
+class WebhookRequest:
+    url: str
+    method: str
+    params: Params
+    signer: Signer
+    idempotency_token: str
+    settings: ConnectionSettings
+    public_base_url: str | None = None
+    cookies: SimpleCookie | None = None
+
+
+@dataclass(slots=True)
+class WebhookResult:
+    url: str
+    method: str
+    status: int | None = None
+    content_type: str = ""
+    body: bytes = b""
+    error_code: int | None = None
+    error: str | None = None
+    attempts: int = 0
+    latency_s: float = 0.0
+    set_cookies: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_code is None and self.status is not None and 200 <= self.status < 300
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+def signing_url(url: str, public_base_url: str | None) -> str:
+    """The URL the app will see: the configured one, or its path under the public base URL."""
+    if not public_base_url:
+        return url
+    base = urlsplit(public_base_url)
+    target = urlsplit(url)
+    path = base.path.rstrip("/") + target.path
+    return urlunsplit((base.scheme, base.netloc, path, target.query, ""))
+
+
+class _Failure(Exception):
+    def __init__(self, kind: str, code: int, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.code = code
+
+
+class WebhookClient:
+    """Sends signed webhook requests over one pooled aiohttp session."""
+
+    def __init__(self, max_connections: int = 100) -> None:
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, force_close=False, ttl_dns_cache=300
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=True,
+                skip_auto_headers=("User-Agent",),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(self, request: WebhookRequest) -> WebhookResult:
+        started = time.perf_counter()
+        result = WebhookResult(url=request.url, method=request.method)
+        try:
+            url, settings = apply_overrides(request.url, request.settings)
+        except WebhookError as error:
+            result.error_code, result.error = error.code, error.message
+            return result
+        result.url = url
+        deadline = started + settings.total_s
+        for attempt in range(settings.retries + 1):
+            result.attempts = attempt + 1
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                break
+            try:
+                await self._attempt(request, url, settings, remaining, result)
+                result.error_code = result.error = None
+                if result.status is not None and result.status >= 400:
+                    kind = CLIENT_ERROR if result.status < 500 else SERVER_ERROR
+                    if attempt < settings.retries and settings.retries_failure(kind):
+                        continue
+                break
+            except _Failure as failure:
+                result.status = None
+                result.error_code, result.error = failure.code, str(failure)
+                if not (attempt < settings.retries and settings.retries_failure(failure.kind)):
+                    break
+        result.latency_s = time.perf_counter() - started
+        return result
+
+    async def _attempt(
+        self,
+        request: WebhookRequest,
+        url: str,
+        settings: ConnectionSettings,
+        remaining: float,
+        result: WebhookResult,
+    ) -> None:
+        public = signing_url(url, request.public_base_url)
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "*/*",
+            "I-Twilio-Idempotency-Token": request.idempotency_token,
+            "Cache-Control": "max-age=259200",
+        }
+        if request.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in request.cookies.items())
+        data: bytes | None = None
+        target = url
+        if request.method == "GET":
+            query = urlencode(request.params)
+            if query:
+                target = f"{url}{'&' if '?' in url else '?'}{query}"
+                public = f"{public}{'&' if '?' in public else '?'}{query}"
+            headers["X-Twilio-Signature"] = request.signer.sign(public)
+        else:
+            data = urlencode(request.params).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["X-Twilio-Signature"] = request.signer.sign(public, request.params)
+        timeout = aiohttp.ClientTimeout(
+            total=remaining, sock_connect=settings.connect_s, sock_read=settings.read_s
+        )
+        try:
+            async with self._get_session().request(
+                request.method,
+                URL(target, encoded=True),
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                max_redirects=10,
+            ) as response:
+                body = await response.content.read(MAX_RESPONSE_BYTES)
+                result.status = response.status
+                result.content_type = response.content_type.lower()
+                result.body = body
+                result.set_cookies = response.headers.getall("Set-Cookie", [])
+        except aiohttp.TooManyRedirects as exc:
+            raise _Failure(READ, 11215, f"too many redirects: {exc}") from None
+        except aiohttp.ClientConnectorDNSError as exc:
+            raise _Failure(CONNECT, 11210, f"bad host name: {exc}") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise _Failure(CONNECT, 11205, f"connection failure: {exc.os_error or exc}") from None
+        except aiohttp.ConnectionTimeoutError:
+            raise _Failure(
+                CONNECT, 11205, f"connect timeout after {settings.connect_s:g} s"
+            ) from None
+        except (TimeoutError, aiohttp.SocketTimeoutError):
+            raise _Failure(
+                READ, 11205, f"no response within {min(settings.read_s, remaining):g} s"
+            ) from None
+        except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
+            raise _Failure(READ, 11206, f"HTTP protocol violation: {exc}") from None
+        except aiohttp.ServerDisconnectedError as exc:
+            raise _Failure(READ, 11206, f"server disconnected: {exc}") from None
+        except aiohttp.ClientError as exc:
+            raise _Failure(READ, 11200, f"HTTP retrieval failure: {exc}") from None

@@ -1,0 +1,313 @@
+"""Inbound handling: call the app's webhook for a received text and carry out its answer.
+
+Follows Twilio: the number's (or its Messaging Service's) URL and method, signed form
+parameters, the conversation's cookies. The answer is read as TwiML, plain text or
+nothing; each `<Message>` becomes an `outbound-reply` through `State.create_message`;
+`<Redirect>` is followed (at most `max_redirects` times). When the app fails (no
+connection, timeout, non-2xx, bad TwiML, wrong content type) the failure is recorded
+with Twilio's code and the fallback URL, if any, is called with `ErrorCode` and `ErrorUrl`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from twsim.attribution import Cause
+from twsim.core.answer import Answer, AnswerKind, interpret
+from twsim.core.errors import TwilioError, TwimlError, WebhookError
+from twsim.core.lifecycle import MessageDirection
+from twsim.core.twiml import MessageVerb
+from twsim.delivery import WebhookRequest, WebhookResult
+from twsim.events import EventType
+from twsim.model import Account, Message, PhoneNumber
+from twsim.state import OutboundRequest, Received
+from twsim.webhook_params import inbound_params
+
+if TYPE_CHECKING:
+    from twsim.gateway import Gateway
+
+# REST validation codes and the TwiML warning they become on a <Message>.
+_VERB_CODES = {
+    21211: 14101,
+    21604: 14101,
+    21212: 14102,
+    21603: 14102,
+    21606: 14102,
+    21602: 14103,
+    21617: 14103,
+    21609: 14105,
+}
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One request to the app: primary, redirect or fallback."""
+
+    sid: str
+    kind: str
+    url: str
+    method: str
+    http_status: int | None
+    latency_ms: float
+    error_code: int | None
+    answer: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sid": self.sid,
+            "kind": self.kind,
+            "url": self.url,
+            "method": self.method,
+            "http_status": self.http_status,
+            "latency_ms": self.latency_ms,
+            "error_code": self.error_code,
+            "answer": self.answer,
+        }
+
+
+@dataclass(slots=True)
+class InboundOutcome:
+    """What happened to one inbound text: the webhook calls, the replies, the errors."""
+
+    inbound: Message
+    attempts: list[Attempt] = field(default_factory=list)
+    replies: list[Message] = field(default_factory=list)
+    error_code: int | None = None
+    warnings: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Target:
+    url: str
+    method: str
+    fallback_url: str | None
+    fallback_method: str
+
+
+class InboundHandler:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    def _target(self, number: PhoneNumber) -> _Target | None:
+        service = self.gateway.state.service_of(number)
+        if (
+            service is not None
+            and not service.use_inbound_webhook_on_number
+            and service.inbound_request_url
+        ):
+            return _Target(
+                service.inbound_request_url,
+                service.inbound_method,
+                service.fallback_url,
+                service.fallback_method,
+            )
+        if number.sms_url:
+            return _Target(
+                number.sms_url,
+                number.sms_method,
+                number.sms_fallback_url,
+                number.sms_fallback_method,
+            )
+        return None
+
+    async def handle(self, received: Received) -> InboundOutcome:
+        message, number = received.message, received.number
+        outcome = InboundOutcome(message)
+        target = self._target(number)
+        account = self.gateway.state.accounts.get(message.account_sid)
+        if target is None or account is None:
+            return outcome
+        params = inbound_params(message, self.gateway.state.media_base_url)
+        answer = await self._exchange(
+            outcome, account, number, "primary", target.url, target.method, params
+        )
+        if answer.kind is AnswerKind.ERROR and target.fallback_url:
+            assert answer.error is not None
+            fallback_params = [
+                *params,
+                ("ErrorCode", str(answer.error.code)),
+                ("ErrorUrl", target.url.partition("#")[0]),
+            ]
+            await self._exchange(
+                outcome,
+                account,
+                number,
+                "fallback",
+                target.fallback_url,
+                target.fallback_method,
+                fallback_params,
+            )
+        return outcome
+
+    async def _exchange(
+        self,
+        outcome: InboundOutcome,
+        account: Account,
+        number: PhoneNumber,
+        kind: str,
+        url: str,
+        method: str,
+        params: list[tuple[str, str]],
+    ) -> Answer:
+        """Call `url`, carry out the answer, and follow redirects. The last answer is returned."""
+        max_redirects = self.gateway.config.webhook.max_redirects
+        redirects = 0
+        while True:
+            result, attempt_sid = await self._call(
+                outcome, account, number, kind, url, method, params
+            )
+            answer = self._answer(result)
+            outcome.attempts[-1].answer = str(answer.kind)
+            self._record_answer(outcome, attempt_sid, answer)
+            if answer.kind is AnswerKind.ERROR:
+                assert answer.error is not None
+                outcome.error_code = answer.error.code
+                return answer
+            cause = Cause(outcome.inbound.sid, attempt_sid, "twiml")
+            if answer.kind is AnswerKind.TEXT and answer.text:
+                self._reply(outcome, account, MessageVerb(body=answer.text), url, cause)
+            if answer.kind is not AnswerKind.TWIML or answer.document is None:
+                return answer
+            plan = answer.document.plan()
+            for verb in plan.messages:
+                self._reply(outcome, account, verb, url, cause)
+            if plan.redirect is None:
+                return answer
+            redirects += 1
+            if redirects > max_redirects:
+                error = WebhookError(11215, f"More than {max_redirects} <Redirect>s")
+                outcome.error_code = error.code
+                self._emit_warning(outcome, attempt_sid, error)
+                return Answer(AnswerKind.ERROR, error=error)
+            url = urljoin(url.partition("#")[0], plan.redirect.url)
+            method = plan.redirect.method
+            kind = "redirect"
+
+    async def _call(
+        self,
+        outcome: InboundOutcome,
+        account: Account,
+        number: PhoneNumber,
+        kind: str,
+        url: str,
+        method: str,
+        params: list[tuple[str, str]],
+    ) -> tuple[WebhookResult, str]:
+        gateway = self.gateway
+        inbound = outcome.inbound
+        phone = inbound.from_ or ""
+        attempt_sid = gateway.state.sids.new("WA")
+        request = WebhookRequest(
+            url=url,
+            method=method,
+            params=params,
+            signer=gateway.signer(account),
+            idempotency_token=gateway.idempotency_token(),
+            settings=gateway.connection,
+            public_base_url=gateway.config.webhook.public_base_url,
+            cookies=gateway.cookies.get(phone, number.phone_number),
+        )
+        gateway.state.attribution.opened(
+            inbound.sid, attempt_sid, account=account.sid, phone=phone, number=number.phone_number
+        )
+        try:
+            result = await gateway.client.send(request)
+        finally:
+            gateway.state.attribution.closed(inbound.sid)
+        gateway.cookies.update(phone, number.phone_number, result.set_cookies)
+        latency_ms = round(result.latency_s * 1000, 3)
+        outcome.attempts.append(
+            Attempt(
+                attempt_sid,
+                kind,
+                result.url,
+                method,
+                result.status,
+                latency_ms,
+                result.error_code,
+                "",
+            )
+        )
+        gateway.events.emit(
+            EventType.WEBHOOK_ATTEMPT,
+            inbound=inbound.sid,
+            attempt=attempt_sid,
+            message=inbound.sid,
+            kind=kind,
+            url=result.url,
+            method=method,
+            http_status=result.status,
+            content_type=result.content_type,
+            latency_ms=latency_ms,
+            tries=result.attempts,
+            error_code=result.error_code,
+            error=result.error,
+        )
+        return result, attempt_sid
+
+    @staticmethod
+    def _answer(result: WebhookResult) -> Answer:
+        if result.error_code is not None or result.status is None:
+            code = result.error_code or 11200
+            return Answer(AnswerKind.ERROR, error=WebhookError(code, result.error))
+        return interpret(result.status, result.content_type, result.body)
+
+    def _record_answer(self, outcome: InboundOutcome, attempt_sid: str, answer: Answer) -> None:
+        if answer.kind is AnswerKind.ERROR:
+            assert answer.error is not None
+            self._emit_warning(outcome, attempt_sid, answer.error)
+            return
+        document = answer.document
+        for warning in document.warnings if document else ():
+            self._emit_warning(outcome, attempt_sid, warning)
+        plan = document.plan() if document else None
+        self.gateway.events.emit(
+            EventType.TWIML_EXECUTED,
+            inbound=outcome.inbound.sid,
+            attempt=attempt_sid,
+            answer=str(answer.kind),
+            messages=len(plan.messages)
+            if plan
+            else (1 if answer.kind is AnswerKind.TEXT and answer.text else 0),
+            redirect=plan.redirect.url if plan and plan.redirect else None,
+        )
+
+    def _emit_warning(self, outcome: InboundOutcome, attempt_sid: str, error: TwilioError) -> None:
+        outcome.warnings.append(error.code)
+        self.gateway.events.emit(
+            EventType.TWIML_WARNING,
+            inbound=outcome.inbound.sid,
+            attempt=attempt_sid,
+            code=error.code,
+            error=error.message,
+            fatal=getattr(error, "fatal", True),
+        )
+
+    def _reply(
+        self,
+        outcome: InboundOutcome,
+        account: Account,
+        verb: MessageVerb,
+        doc_url: str,
+        cause: Cause,
+    ) -> None:
+        inbound = outcome.inbound
+        callback = verb.callback_url
+        request = OutboundRequest(
+            to=verb.to or inbound.from_,
+            from_=verb.from_ or inbound.to,
+            body=verb.body,
+            media_urls=verb.media,
+            status_callback=urljoin(doc_url.partition("#")[0], callback) if callback else None,
+            status_callback_method=verb.method,
+            direction=MessageDirection.OUTBOUND_REPLY,
+        )
+        try:
+            outcome.replies.append(self.gateway.state.create_message(account, request, cause=cause))
+        except TwilioError as error:
+            code = _VERB_CODES.get(error.code, error.code)
+            self._emit_warning(
+                outcome, cause.attempt or "", TwimlError(code, error.message, fatal=False)
+            )

@@ -1,0 +1,114 @@
+"""The gateway's records: accounts, phone numbers, messaging services, messages, media."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from twsim.core.lifecycle import MessageDirection, MessageStatus, Outcome
+from twsim.core.pricing import Charge, NumberType
+from twsim.core.segments import Encoding
+
+
+@dataclass(slots=True)
+class Account:
+    sid: str
+    auth_token: str
+    friendly_name: str
+    date_created: datetime
+    balance: Decimal
+    api_keys: dict[str, str] = field(default_factory=dict)
+    status: str = "active"
+
+    def accepts(self, username: str, password: str) -> bool:
+        if username == self.sid:
+            return password == self.auth_token
+        return self.api_keys.get(username) == password
+
+
+@dataclass(slots=True)
+class PhoneNumber:
+    """An IncomingPhoneNumber: one of the gateway's numbers and where its webhooks go."""
+
+    sid: str
+    account_sid: str
+    phone_number: str
+    type: NumberType
+    country: str
+    friendly_name: str
+    date_created: datetime
+    date_updated: datetime
+    sms_url: str | None = None
+    sms_method: str = "POST"
+    sms_fallback_url: str | None = None
+    sms_fallback_method: str = "POST"
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    service_sid: str | None = None
+
+
+@dataclass(slots=True)
+class Service:
+    """A Messaging Service: a sender pool with its own inbound URL and status callback."""
+
+    sid: str
+    account_sid: str
+    friendly_name: str
+    numbers: list[str]
+    inbound_request_url: str | None
+    inbound_method: str
+    fallback_url: str | None
+    fallback_method: str
+    status_callback: str | None
+    use_inbound_webhook_on_number: bool
+
+
+@dataclass(slots=True)
+class Media:
+    sid: str
+    parent_sid: str
+    account_sid: str
+    url: str
+    content_type: str
+    date_created: datetime
+
+
+@dataclass(slots=True)
+class Message:
+    sid: str
+    account_sid: str
+    direction: MessageDirection
+    from_: str | None
+    to: str
+    body: str
+    status: MessageStatus
+    num_segments: int
+    encoding: Encoding
+    number_type: NumberType
+    country: str
+    date_created: datetime
+    date_updated: datetime
+    date_sent: datetime | None = None
+    price: Decimal | None = None
+    price_unit: str = "USD"
+    error_code: int | None = None
+    error_message: str | None = None
+    messaging_service_sid: str | None = None
+    media: tuple[Media, ...] = ()
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    send_at: datetime | None = None
+    inbound_sid: str | None = None
+    attempt_sid: str | None = None
+    charge: Charge | None = None
+    outcome: Outcome | None = None
+    queue_delay_s: float = 0.0
+
+    @property
+    def is_mms(self) -> bool:
+        return bool(self.media)
+
+    @property
+    def num_media(self) -> int:
+        return len(self.media)

@@ -1,0 +1,220 @@
+"""Recordings: the event log on disk, as JSON lines written while things happen.
+
+The first line is a versioned header; every further line is one self-contained event
+(`Event.to_json`). Lines are buffered and flushed at least every second, so a run that is
+killed leaves a readable file whose last line may be cut short; the reader tolerates that
+one cut line with a warning. No secret (auth token, API secret, signature) is ever written:
+events do not carry them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from twsim import __version__
+from twsim.events import Event
+
+if TYPE_CHECKING:
+    from twsim.gateway import Gateway
+
+FORMAT = "twsim-recording"
+VERSION = 1
+FLUSH_EVERY_S = 0.5
+
+
+class RecordingError(ValueError):
+    """A recording cannot be read (or written) as asked; the message names file and line."""
+
+
+class RecordingWarning(UserWarning):
+    pass
+
+
+@dataclass(slots=True)
+class Header:
+    version: int = VERSION
+    twsim_version: str = __version__
+    started_at: str | None = None
+    seed: int | None = None
+    prices: dict[str, Any] = field(default_factory=dict)
+    scenario: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": self.version,
+            "twsim_version": self.twsim_version,
+            "started_at": self.started_at,
+            "seed": self.seed,
+            "prices": self.prices,
+            "scenario": self.scenario,
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any, where: str) -> Header:
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+            raise RecordingError(
+                f"{where}: not a twsim recording (the first line must be its header)"
+            )
+        version = raw.get("version")
+        if version != VERSION:
+            raise RecordingError(
+                f"{where}: unknown recording format version {version!r} (this twsim reads version {VERSION})"
+            )
+        return cls(
+            version=version,
+            twsim_version=str(raw.get("twsim_version")),
+            started_at=raw.get("started_at"),
+            seed=raw.get("seed"),
+            prices=dict(raw.get("prices") or {}),
+            scenario=raw.get("scenario"),
+            meta=dict(raw.get("meta") or {}),
+        )
+
+
+def open_new(path: str | Path, *, force: bool = False) -> IO[str]:
+    """Open `path` for a new recording; an existing file is kept unless `force`."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise RecordingError(f"{path} already exists; use --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("w", encoding="utf-8", buffering=64 * 1024)
+
+
+class Recorder:
+    """Writes a gateway's events to a recording as they happen."""
+
+    def __init__(self, out: IO[str], header: Header, gateway: Gateway) -> None:
+        self._out = out
+        self._gateway = gateway
+        self._header = header
+        self._unsubscribe: Any = None
+        self._flusher: asyncio.TimerHandle | None = None
+        self.path = Path(getattr(out, "name", ""))
+        self.written = 0
+
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        gateway: Gateway,
+        *,
+        meta: dict[str, Any] | None = None,
+        force: bool = False,
+    ) -> Recorder:
+        prices = gateway.prices
+        header = Header(
+            started_at=gateway.events.started_at.isoformat(),
+            seed=gateway.config.seed,
+            prices={"name": prices.name, "taken": prices.taken, "currency": prices.currency},
+            scenario=(meta or {}).pop("scenario", None),
+            meta=meta or {},
+        )
+        return cls(open_new(path, force=force), header, gateway)
+
+    def start(self) -> None:
+        self._out.write(json.dumps(self._header.to_json()) + "\n")
+        for event in self._gateway.events:
+            self._write(event)
+        self._out.flush()
+        self._unsubscribe = self._gateway.events.subscribe(self._write)
+        self._schedule_flush()
+
+    def _write(self, event: Event) -> None:
+        self._out.write(
+            json.dumps(event.to_json(), separators=(",", ":"), ensure_ascii=False, default=str)
+            + "\n"
+        )
+        self.written += 1
+
+    def _schedule_flush(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._flusher = loop.call_later(FLUSH_EVERY_S, self._flush_tick)
+
+    def _flush_tick(self) -> None:
+        if not self._out.closed:
+            self._out.flush()
+            self._schedule_flush()
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._flusher is not None:
+            self._flusher.cancel()
+        if not self._out.closed:
+            self._out.flush()
+            self._out.close()
+
+
+@dataclass(slots=True)
+class Recording:
+    header: Header
+    events: list[Event]
+    path: str = ""
+
+
+def iter_events(path: str | Path) -> Iterator[Header | Event]:
+    """The header, then each event, of a recording; errors name the file and line."""
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read: {exc.strerror}") from None
+    with handle:
+        lines = iter(handle)
+        first = next(lines, "")
+        if not first.strip():
+            raise RecordingError(f"{path}:1: empty file (a recording starts with its header line)")
+        try:
+            yield Header.from_json(json.loads(first), f"{path}:1")
+        except json.JSONDecodeError:
+            raise RecordingError(
+                f"{path}:1: not a twsim recording (the header line is not JSON)"
+            ) from None
+        previous: tuple[int, str] | None = None
+        for number, line in enumerate(lines, start=2):
+            if previous is not None:
+                yield _event(path, *previous)
+            previous = (number, line)
+        if previous is not None:
+            number, line = previous
+            if not line.endswith("\n"):
+                try:
+                    yield _event(path, number, line)
+                except RecordingError:
+                    warnings.warn(
+                        f"{path}:{number}: the last line is cut short and was skipped",
+                        RecordingWarning,
+                        stacklevel=2,
+                    )
+            else:
+                yield _event(path, number, line)
+
+
+def _event(path: Path, number: int, line: str) -> Event:
+    if not line.strip():
+        raise RecordingError(f"{path}:{number}: empty line")
+    try:
+        return Event.from_json(json.loads(line))
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise RecordingError(f"{path}:{number}: malformed event ({exc})") from None
+
+
+def read_recording(path: str | Path) -> Recording:
+    items = iter_events(path)
+    header = next(items)
+    assert isinstance(header, Header)
+    events = [e for e in items if isinstance(e, Event)]
+    return Recording(header, events, str(path))

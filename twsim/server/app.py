@@ -1,0 +1,20 @@
+"""The aiohttp application: Twilio's REST API, the control plane, Twilio-shaped errors."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from twsim.gateway import Gateway
+from twsim.server import control, twilio_api
+from twsim.server.errors import twilio_errors
+from twsim.server.keys import GATEWAY
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def make_app(gateway: Gateway) -> web.Application:
+    app = web.Application(middlewares=[twilio_errors], client_max_size=MAX_BODY_BYTES)
+    app[GATEWAY] = gateway
+    twilio_api.add_routes(app.router)
+    control.add_routes(app.router)
+    return app

@@ -1,0 +1,33 @@
+"""HTTP Basic authentication as Twilio does it: Account SID + Auth Token, or API Key + secret."""
+
+from __future__ import annotations
+
+import binascii
+
+from aiohttp import BasicAuth, web
+
+from twsim.core.errors import ApiError, twilio_error
+from twsim.model import Account
+from twsim.server.keys import GATEWAY
+
+ACCOUNT_KEY = "twsim.account"
+
+
+async def authenticated(request: web.Request) -> Account:
+    """The account the request's credentials open, which must be the one in the path."""
+    header = request.headers.get("Authorization")
+    if not header:
+        raise ApiError(20003, "Authentication Error - No credentials provided", status=401)
+    try:
+        credentials = BasicAuth.decode(header)
+    except (ValueError, binascii.Error):
+        raise ApiError(20003, "Authentication Error - invalid username", status=401) from None
+    state = request.app[GATEWAY].state
+    account = state.authenticate(credentials.login, credentials.password)
+    path_sid = request.match_info.get("account_sid")
+    if path_sid is not None and path_sid != account.sid:
+        if path_sid in state.accounts:
+            raise ApiError(20003, "Authenticate", status=401)
+        raise twilio_error(20404, path=request.path)
+    request[ACCOUNT_KEY] = account.sid
+    return account

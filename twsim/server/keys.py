@@ -1,0 +1,12 @@
+"""Typed keys for what the aiohttp application carries."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from twsim.core.pricing import PriceTable
+from twsim.gateway import Gateway
+
+GATEWAY = web.AppKey("gateway", Gateway)
+BASE_URL = web.AppKey("base_url", str)
+REPORT_PRICES = web.AppKey("report_prices", PriceTable)
