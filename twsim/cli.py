@@ -8,7 +8,7 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from twsim import __version__
@@ -135,6 +135,61 @@ def _describe_send(status: int, body: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# -- burst / demo / report ----------------------------------------------------------------------
+def _finish(report: Any, args: argparse.Namespace, title: str) -> int:
+    """Print a report (text or JSON) and apply the thresholds: exit 3 when one is crossed."""
+    from twsim.report_text import render
+    from twsim.thresholds import EXIT_THRESHOLD, Thresholds
+
+    problems = Thresholds.from_args(args).violations(report)
+    if args.json:
+        print(json.dumps({**report.to_json(), "threshold_violations": problems}, indent=2))
+    else:
+        print(render(report, title))
+    for problem in problems:
+        print(f"threshold crossed: {problem}", file=sys.stderr)
+    return EXIT_THRESHOLD if problems else 0
+
+
+def cmd_burst(args: argparse.Namespace) -> int:
+    from twsim.scenario.runner import run_burst
+    from twsim.scenario.spec import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.seed is not None:
+        scenario.seed = args.seed
+    if args.app:
+        scenario.sms_url = args.app
+    config = _config(args)
+    if args.sim and args.record:
+        raise CliError(
+            "--record needs the in-process gateway; record on the remote side with `twsim serve --record`"
+        )
+    try:
+        result = _run(
+            run_burst(
+                scenario,
+                config=config,
+                sim_url=args.sim,
+                port=args.port,
+                record=args.record,
+                force=args.force,
+                show_progress=not args.quiet,
+                speed=args.speed,
+            )
+        )
+    except ConnectionError as exc:
+        raise CliError(str(exc)) from None
+    return _finish(result.report, args, f"twsim burst: {scenario.name}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from twsim.demo import run_demo
+
+    _run(run_demo(args.scenario, show_progress=not args.quiet))
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------------
 def _common_config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -195,12 +250,49 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--json", action="store_true", help="print the gateway's JSON answer")
     send.set_defaults(handler=cmd_send)
 
-    for register in _EXTRA_COMMANDS:
-        register(commands)
+    from twsim import thresholds
+
+    burst = commands.add_parser(
+        "burst",
+        help="run a scenario: simulated students texting in bursts",
+        description="Run a scenario (a shipped name such as 'classroom', or a YAML file) and print the report.",
+    )
+    burst.add_argument("scenario", help="scenario name or YAML path")
+    _common_config(burst)
+    burst.add_argument(
+        "--app", metavar="URL", help="the app's SMS webhook URL (overrides the scenario and config)"
+    )
+    burst.add_argument(
+        "--sim",
+        metavar="URL",
+        help="use a running gateway (twsim serve) instead of one in this process",
+    )
+    burst.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port of the in-process gateway (default {DEFAULT_PORT}; the app's Twilio base URL must point here)",
+    )
+    burst.add_argument("--seed", type=int, help="override the scenario's seed")
+    burst.add_argument(
+        "--speed", type=float, default=1.0, help="run the schedule this many times faster"
+    )
+    burst.add_argument("--record", metavar="PATH", help="write every event to a JSONL recording")
+    burst.add_argument("--force", action="store_true", help="overwrite an existing recording")
+    burst.add_argument("--json", action="store_true", help="print the report as JSON")
+    burst.add_argument("--quiet", action="store_true", help="no live progress line")
+    thresholds.add_arguments(burst)
+    burst.set_defaults(handler=cmd_burst)
+
+    demo = commands.add_parser(
+        "demo",
+        help="the classroom demo: a naive app and a fixed one under the same flash crowd",
+        description="Start a gateway and the shipped attendance app, run the classroom scenario against the naive and the fixed app, and compare.",
+    )
+    demo.add_argument("--scenario", default="classroom", help="scenario to run (default classroom)")
+    demo.add_argument("--quiet", action="store_true", help="no live progress line")
+    demo.set_defaults(handler=cmd_demo)
     return parser
-
-
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

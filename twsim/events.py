@@ -140,6 +140,11 @@ class EventLog:
     def __len__(self) -> int:
         return len(self._events)
 
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the latest event (0 before the first)."""
+        return self._seq
+
     def since(self, seq: int) -> list[Event]:
         """Events with a sequence number above `seq`."""
         events = self._events

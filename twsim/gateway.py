@@ -102,6 +102,20 @@ class Gateway:
             await asyncio.sleep(0)
 
     # -- the ingest path for every inbound -------------------------------------------------------
+    def accept(
+        self,
+        *,
+        from_: str | None,
+        to: str | None,
+        body: str = "",
+        media_urls: Iterable[str] = (),
+        source: str = "api",
+        meta: dict[str, object] | None = None,
+    ) -> tuple[Received, asyncio.Task[InboundOutcome]]:
+        """Take an inbound text and start delivering its webhook in the background."""
+        received = self.state.receive_inbound(from_=from_, to=to, body=body, media_urls=media_urls, source=source, meta=meta)
+        return received, self.spawn(self.inbound.handle(received))
+
     async def receive(
         self,
         *,
@@ -113,11 +127,8 @@ class Gateway:
         meta: dict[str, object] | None = None,
         wait: bool = False,
     ) -> tuple[Received, InboundOutcome | None]:
-        """Take an inbound text; deliver its webhook in the background, or wait for it."""
-        received = self.state.receive_inbound(
-            from_=from_, to=to, body=body, media_urls=media_urls, source=source, meta=meta
-        )
-        task = self.spawn(self.inbound.handle(received))
+        """Take an inbound text; with `wait`, answer once the app's answer is carried out."""
+        received, task = self.accept(from_=from_, to=to, body=body, media_urls=media_urls, source=source, meta=meta)
         if not wait:
             return received, None
         return received, await asyncio.shield(task)

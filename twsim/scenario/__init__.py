@@ -1,0 +1,1 @@
+"""Scenarios: simulated students texting in bursts, scheduled on an open model."""

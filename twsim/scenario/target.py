@@ -1,0 +1,220 @@
+"""Where a burst's texts go: a gateway in this process, or a running one over HTTP.
+
+Both kinds take a planned text, tell the phones about the replies they get, wait until
+the gateway is quiet, and hand over the run's events for the report. Every send also
+records a `send.planned` event with its lateness.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import aiohttp
+
+from twsim.core.errors import TwilioError
+from twsim.events import Event, EventType
+from twsim.gateway import Gateway
+
+ReplyListener = Callable[[str, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One planned text of a scenario or a replay."""
+
+    phone: str
+    to: str
+    body: str
+    planned_s: float
+    kind: str = "first"
+    student: int = -1
+    number: int = 0
+    media: tuple[str, ...] = ()
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "student": self.student,
+            "text": self.number,
+            "kind": self.kind,
+            "planned_s": round(self.planned_s, 6),
+        }
+
+
+class Target(Protocol):
+    def send(self, text: Text, lateness_s: float) -> None: ...
+
+    def listen(self, listener: ReplyListener) -> None: ...
+
+    async def quiet(self, timeout: float | None = None) -> None: ...
+
+    async def events(self) -> list[Event]: ...
+
+    async def close(self) -> None: ...
+
+
+def _planned_event(text: Text, lateness_s: float) -> dict[str, Any]:
+    return {
+        "phone": text.phone,
+        "to": text.to,
+        "kind": text.kind,
+        "student": text.student,
+        "text": text.number,
+        "planned_s": round(text.planned_s, 6),
+        "lateness_ms": round(lateness_s * 1000, 3),
+    }
+
+
+class LocalTarget:
+    """A gateway in this process: texts go straight into `Gateway.accept`."""
+
+    def __init__(self, gateway: Gateway, source: str = "scenario") -> None:
+        self.gateway = gateway
+        self.source = source
+        self._first_seq = gateway.events.last_seq
+        self._listeners: list[ReplyListener] = []
+        self._unsubscribe = gateway.events.subscribe(self._on_event)
+
+    def send(self, text: Text, lateness_s: float) -> None:
+        gateway = self.gateway
+        gateway.events.emit(EventType.SEND_PLANNED, **_planned_event(text, lateness_s))
+        with contextlib.suppress(TwilioError):  # recorded as inbound.rejected
+            gateway.accept(
+                from_=text.phone,
+                to=text.to,
+                body=text.body,
+                media_urls=text.media,
+                source=self.source,
+                meta=text.meta(),
+            )
+
+    def listen(self, listener: ReplyListener) -> None:
+        self._listeners.append(listener)
+
+    def _on_event(self, event: Event) -> None:
+        if event.type is EventType.MESSAGE_CREATED or event.type is EventType.AUTO_REPLY:
+            to = event.data.get("To")
+            body = str(event.data.get("body") or "")
+            for listener in self._listeners:
+                listener(str(to), body)
+
+    async def quiet(self, timeout: float | None = None) -> None:
+        await self.gateway.quiet(timeout)
+
+    async def events(self) -> list[Event]:
+        return self.gateway.events.since(self._first_seq)
+
+    async def close(self) -> None:
+        self._unsubscribe()
+
+
+@dataclass(slots=True)
+class RemoteTarget:
+    """A gateway running elsewhere (`twsim serve`), driven through its control plane."""
+
+    url: str
+    source: str = "scenario"
+    poll_s: float = 0.1
+    _session: aiohttp.ClientSession | None = None
+    _listeners: list[ReplyListener] = field(default_factory=list)
+    _planned: list[Event] = field(default_factory=list)
+    _since: int = 0
+    _start_seq: int = 0
+    _poller: asyncio.Task[None] | None = None
+    _sends: set[asyncio.Task[None]] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+
+    async def open(self) -> RemoteTarget:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=100), timeout=aiohttp.ClientTimeout(total=60)
+        )
+        try:
+            async with self._session.get(f"{self.url}/_twsim/health") as r:
+                r.raise_for_status()
+                health = await r.json()
+        except aiohttp.ClientError as exc:
+            await self._session.close()
+            raise ConnectionError(f"cannot reach twsim at {self.url}: {exc}") from None
+        self._start_seq = self._since = int(health.get("last_seq", 0))
+        self._poller = asyncio.get_running_loop().create_task(self._poll())
+        return self
+
+    def send(self, text: Text, lateness_s: float) -> None:
+        event = Event(
+            seq=0, t=0.0, type=EventType.SEND_PLANNED, data=_planned_event(text, lateness_s)
+        )
+        self._planned.append(event)
+        task = asyncio.get_running_loop().create_task(self._post(text))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    async def _post(self, text: Text) -> None:
+        assert self._session is not None
+        payload = {
+            "From": text.phone,
+            "To": text.to,
+            "Body": text.body,
+            "MediaUrl": list(text.media),
+            "meta": text.meta(),
+        }
+        try:
+            async with self._session.post(
+                f"{self.url}/_twsim/inbound", json=payload, params={"source": self.source}
+            ) as r:
+                await r.read()
+        except aiohttp.ClientError as exc:
+            self.errors.append(str(exc))
+
+    def listen(self, listener: ReplyListener) -> None:
+        self._listeners.append(listener)
+
+    async def _poll(self) -> None:
+        assert self._session is not None
+        while True:
+            try:
+                async with self._session.get(
+                    f"{self.url}/_twsim/events",
+                    params=[
+                        ("since", str(self._since)),
+                        ("type", "message.created"),
+                        ("type", "optout.reply"),
+                    ],
+                ) as r:
+                    items = (await r.json())["events"]
+            except (aiohttp.ClientError, KeyError, ValueError) as exc:
+                self.errors.append(str(exc))
+                items = []
+            for raw in items:
+                self._since = max(self._since, int(raw["seq"]))
+                data = raw.get("data", {})
+                for listener in self._listeners:
+                    listener(str(data.get("To")), str(data.get("body") or ""))
+            await asyncio.sleep(self.poll_s)
+
+    async def quiet(self, timeout: float | None = None) -> None:
+        assert self._session is not None
+        if self._sends:
+            await asyncio.gather(*self._sends, return_exceptions=True)
+        async with self._session.get(
+            f"{self.url}/_twsim/quiet", params={"timeout": str(timeout or 60)}
+        ) as r:
+            await r.read()
+
+    async def events(self) -> list[Event]:
+        assert self._session is not None
+        async with self._session.get(
+            f"{self.url}/_twsim/events", params={"since": str(self._start_seq)}
+        ) as r:
+            remote = [Event.from_json(e) for e in (await r.json())["events"]]
+        return remote + self._planned
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        if self._session is not None:
+            await self._session.close()

@@ -1,0 +1,56 @@
+"""Gates for CI: a report crossing a threshold makes the command exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from decimal import Decimal
+
+from twsim.report import Report
+
+EXIT_THRESHOLD = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    max_amplification: float | None = None
+    max_cost: Decimal | None = None
+    max_p99_ms: float | None = None
+    max_errors: int | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Thresholds:
+        return cls(
+            max_amplification=args.max_amplification,
+            max_cost=Decimal(str(args.max_cost)) if args.max_cost is not None else None,
+            max_p99_ms=args.max_p99_ms,
+            max_errors=args.max_errors,
+        )
+
+    def violations(self, report: Report) -> list[str]:
+        """One line per crossed threshold (empty when the report passes)."""
+        out = []
+        amplification = report.amplification["messages"]
+        if self.max_amplification is not None and amplification > self.max_amplification:
+            out.append(
+                f"amplification {amplification:.2f} outbound messages per inbound > {self.max_amplification}"
+            )
+        if self.max_cost is not None and report.total_cost > self.max_cost:
+            out.append(f"total cost {report.total_cost:.4f} > {self.max_cost}")
+        p99 = report.webhook["latency_ms"]["p99"]
+        if self.max_p99_ms is not None and p99 is not None and p99 > self.max_p99_ms:
+            out.append(f"webhook p99 {p99:.1f} ms > {self.max_p99_ms} ms")
+        errors = sum(report.errors.values())
+        if self.max_errors is not None and errors > self.max_errors:
+            out.append(f"{errors} errors > {self.max_errors}")
+        return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("thresholds (exit status 3 when crossed)")
+    group.add_argument(
+        "--max-amplification", type=float, metavar="X", help="outbound messages per inbound text"
+    )
+    group.add_argument("--max-cost", type=float, metavar="USD", help="total cost of the run")
+    group.add_argument("--max-p99-ms", type=float, metavar="MS", help="webhook latency p99")
+    group.add_argument("--max-errors", type=int, metavar="N", help="errors of any Twilio code")
