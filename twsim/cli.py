@@ -9,6 +9,7 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from twsim import __version__
@@ -190,6 +191,149 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from twsim.config import load_prices
+    from twsim.recording import read_recording
+    from twsim.report import build
+
+    recording = read_recording(args.recording)
+    prices = load_prices(args.prices) if args.prices else None
+    report = build(recording.events, prices=prices)
+    title = f"twsim report: {args.recording}" + (f" (priced with {prices.name})" if prices else "")
+    return _finish(report, args, title)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from twsim.recording import read_recording
+    from twsim.scenario.replay import inbound_texts, replay
+    from twsim.scenario.target import LocalTarget, RemoteTarget, Target
+    from twsim.simulator import Simulator
+
+    recording = read_recording(args.recording)
+    speed = None if args.speed == "max" else _positive(args.speed, "--speed")
+    config = _config(args)
+    texts = inbound_texts(recording.events, to=args.to)
+    if not texts:
+        raise CliError(f"{args.recording} has no inbound texts to replay")
+    if args.sim and args.record:
+        raise CliError(
+            "--record needs the in-process gateway; record on the remote side with `twsim serve --record`"
+        )
+
+    async def run() -> list[Any]:
+        sim: Simulator | None = None
+        target: Target
+        if args.sim:
+            try:
+                target = await RemoteTarget(args.sim, source="replay").open()
+            except ConnectionError as exc:
+                raise CliError(str(exc)) from None
+        else:
+            meta = {
+                "replay_of": str(args.recording),
+                "speed": args.speed,
+                "scenario": recording.header.scenario,
+            }
+            sim = await Simulator(
+                config, port=args.port, record=args.record, record_meta=meta, force=args.force
+            ).start()
+            target = LocalTarget(sim.gateway, source="replay")
+        try:
+            await replay(texts, target, speed=speed)
+            return await target.events()
+        finally:
+            await target.close()
+            if sim is not None:
+                await sim.stop()
+
+    from twsim.report import build
+
+    events = _run(run())
+    return _finish(build(events), args, f"twsim replay: {args.recording} at speed {args.speed}")
+
+
+def _positive(text: str, flag: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise CliError(f"{flag} takes a number or 'max', not {text!r}") from None
+    if value <= 0:
+        raise CliError(f"{flag} must be positive")
+    return value
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from twsim import diff
+    from twsim.config import load_prices
+    from twsim.recording import read_recording
+
+    before, after = read_recording(args.before), read_recording(args.after)
+    prices = load_prices(args.prices) if args.prices else None
+    result = diff.compare(before.events, after.events, prices=prices)
+    problems = diff.DiffThresholds.from_args(args).violations(result)
+    if args.json:
+        print(json.dumps({**result.to_json(), "threshold_violations": problems}, indent=2))
+    else:
+        print(diff.render(result, (args.before, args.after)))
+    for problem in problems:
+        print(f"threshold crossed: {problem}", file=sys.stderr)
+    return 3 if problems else 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from twsim.config import load_prices
+    from twsim.loadgen import Load, LoadSpec, render
+    from twsim.progress import Progress
+    from twsim.scenario.spec import read_rows
+    from twsim.thresholds import EXIT_THRESHOLD, Thresholds
+
+    rows = []
+    if args.data:
+        try:
+            rows = read_rows(Path(args.data))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    if args.requests < 1 or args.concurrency < 1:
+        raise CliError("-n and -c must be at least 1")
+    spec = LoadSpec(
+        url=args.url,
+        requests=args.requests,
+        concurrency=args.concurrency,
+        rate=_positive(str(args.rate), "--rate") if args.rate is not None else None,
+        rows=rows,
+        account_sid=args.account_sid,
+        auth_token=args.auth_token,
+        to=args.to,
+        method=args.method.upper(),
+        timeout_s=args.timeout,
+    )
+    load = Load(spec, load_prices(args.prices or "us"))
+
+    async def run() -> Any:
+        progress = Progress(
+            lambda: f"{load.result.requests}/{spec.requests} done, {load.result.ok} ok",
+            enabled=not args.quiet,
+        )
+        progress.start()
+        try:
+            return await load.run()
+        finally:
+            await progress.stop()
+
+    result = _run(run())
+    p99 = result.to_json()["latency_ms"]["p99"]
+    problems = Thresholds.from_args(args).check(
+        result.amplification, result.total_cost, p99, sum(result.errors.values())
+    )
+    if args.json:
+        print(json.dumps({**result.to_json(), "threshold_violations": problems}, indent=2))
+    else:
+        print(render(result, spec))
+    for problem in problems:
+        print(f"threshold crossed: {problem}", file=sys.stderr)
+    return EXIT_THRESHOLD if problems else 0
+
+
 # -- parser ------------------------------------------------------------------------------------
 def _common_config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -292,6 +436,115 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scenario", default="classroom", help="scenario to run (default classroom)")
     demo.add_argument("--quiet", action="store_true", help="no live progress line")
     demo.set_defaults(handler=cmd_demo)
+
+    load = commands.add_parser(
+        "load",
+        help="ab-style load: N signed webhooks straight at an app endpoint",
+        description="Send N signed inbound-SMS webhooks to URL, C at a time (or R per second), and estimate what they cost.",
+    )
+    load.add_argument("url", help="the app's SMS webhook URL")
+    load.add_argument(
+        "-n", "--requests", type=int, default=1000, help="number of webhooks (default 1000)"
+    )
+    load.add_argument(
+        "-c", "--concurrency", type=int, default=10, help="webhooks in flight at once (default 10)"
+    )
+    load.add_argument(
+        "--rate", type=float, metavar="R", help="start R webhooks per second instead (open model)"
+    )
+    load.add_argument(
+        "--data",
+        metavar="ROWS.jsonl",
+        help="webhook params or bodies, one JSON object per line, used round-robin",
+    )
+    load.add_argument("--to", default="+15005550006", help="the Twilio number the texts go to")
+    load.add_argument(
+        "--method", default="POST", choices=["POST", "GET", "post", "get"], help="webhook method"
+    )
+    load.add_argument(
+        "--account-sid",
+        default="AC0123456789abcdef0123456789abcdef",
+        help="AccountSid sent in the params",
+    )
+    load.add_argument(
+        "--auth-token",
+        default="0123456789abcdef0123456789abcdef",
+        help="token the app validates signatures with",
+    )
+    load.add_argument(
+        "--timeout",
+        type=float,
+        default=15.0,
+        help="seconds before a webhook counts as failed (default 15)",
+    )
+    load.add_argument(
+        "--prices", metavar="NAME|PATH", help="price table for the cost estimate (default us)"
+    )
+    load.add_argument("--json", action="store_true", help="print the result as JSON")
+    load.add_argument("--quiet", action="store_true", help="no live progress line")
+    thresholds.add_arguments(load)
+    load.set_defaults(handler=cmd_load)
+
+    report = commands.add_parser(
+        "report",
+        help="rebuild the report from a recording",
+        description="Rebuild the full report from a JSONL recording alone.",
+    )
+    report.add_argument("recording", help="a recording (JSONL)")
+    report.add_argument(
+        "--prices", metavar="NAME|PATH", help="re-price every charge with another table (what-if)"
+    )
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+    thresholds.add_arguments(report)
+    report.set_defaults(handler=cmd_report)
+
+    replay = commands.add_parser(
+        "replay",
+        help="re-send a recording's inbound texts to the current app",
+        description="Replay the inbound texts of a recording with their original relative timing (scaled by --speed); the app produces fresh replies.",
+    )
+    replay.add_argument("recording", help="a recording (JSONL), e.g. from burst --record or import")
+    _common_config(replay)
+    replay.add_argument(
+        "--app",
+        dest="sms_url",
+        metavar="URL",
+        help="the app's SMS webhook URL for the in-process gateway",
+    )
+    replay.add_argument(
+        "--sim",
+        metavar="URL",
+        help="use a running gateway (twsim serve) instead of one in this process",
+    )
+    replay.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port of the in-process gateway (default {DEFAULT_PORT})",
+    )
+    replay.add_argument(
+        "--speed", default="1", help="2 = twice as fast; max = back to back (default 1)"
+    )
+    replay.add_argument("--to", help="send every text to this number instead of the recorded one")
+    replay.add_argument("--record", metavar="PATH", help="record the new run")
+    replay.add_argument("--force", action="store_true", help="overwrite an existing recording")
+    replay.add_argument("--json", action="store_true", help="print the report as JSON")
+    thresholds.add_arguments(replay)
+    replay.set_defaults(handler=cmd_replay)
+
+    diff_cmd = commands.add_parser(
+        "diff",
+        help="compare two recordings",
+        description="Compare two recordings: amplification, cost, latency, errors, and what the app answered.",
+    )
+    diff_cmd.add_argument("before", help="the baseline recording")
+    diff_cmd.add_argument("after", help="the recording to judge")
+    diff_cmd.add_argument("--prices", metavar="NAME|PATH", help="price both with this table")
+    diff_cmd.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    from twsim import diff as diff_module
+
+    diff_module.add_arguments(diff_cmd)
+    diff_cmd.set_defaults(handler=cmd_diff)
     return parser
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
@@ -17,6 +16,7 @@ from twsim.clock import Clock, SystemClock
 from twsim.config import Config, load_prices
 from twsim.cookies import ConversationCookies
 from twsim.core.connection import ConnectionSettings, default_settings
+from twsim.core.ids import SidFactory
 from twsim.core.pricing import PriceTable
 from twsim.core.signature import Signer
 from twsim.delivery import WebhookClient
@@ -46,7 +46,7 @@ class Gateway:
             self.config.webhook.total_timeout_s,
             self.config.webhook.retries,
         )
-        self.rng = random.Random(f"{self.config.seed}/gateway")
+        self._tokens = SidFactory(random.Random(f"{self.config.seed}/tokens"))
         self._signers: dict[str, Signer] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._quiet: asyncio.Event | None = None
@@ -62,7 +62,7 @@ class Gateway:
         return signer
 
     def idempotency_token(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return self._tokens.token()
 
     # -- background work -------------------------------------------------------------------------
     def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -113,7 +113,9 @@ class Gateway:
         meta: dict[str, object] | None = None,
     ) -> tuple[Received, asyncio.Task[InboundOutcome]]:
         """Take an inbound text and start delivering its webhook in the background."""
-        received = self.state.receive_inbound(from_=from_, to=to, body=body, media_urls=media_urls, source=source, meta=meta)
+        received = self.state.receive_inbound(
+            from_=from_, to=to, body=body, media_urls=media_urls, source=source, meta=meta
+        )
         return received, self.spawn(self.inbound.handle(received))
 
     async def receive(
@@ -128,7 +130,9 @@ class Gateway:
         wait: bool = False,
     ) -> tuple[Received, InboundOutcome | None]:
         """Take an inbound text; with `wait`, answer once the app's answer is carried out."""
-        received, task = self.accept(from_=from_, to=to, body=body, media_urls=media_urls, source=source, meta=meta)
+        received, task = self.accept(
+            from_=from_, to=to, body=body, media_urls=media_urls, source=source, meta=meta
+        )
         if not wait:
             return received, None
         return received, await asyncio.shield(task)

@@ -25,7 +25,7 @@ _FINAL = ("delivered", "undelivered", "failed", "canceled", "sent", "queued")
 _HIGHEST_US = 3_600_000_000  # one hour, in microseconds
 
 
-def _histogram() -> HdrHistogram:
+def new_histogram() -> HdrHistogram:
     return HdrHistogram(1, _HIGHEST_US, 3)
 
 
@@ -42,7 +42,7 @@ def percentiles(histogram: HdrHistogram) -> dict[str, float | None]:
     }
 
 
-def _record_ms(histogram: HdrHistogram, ms: float) -> None:
+def record_ms(histogram: HdrHistogram, ms: float) -> None:
     histogram.record_value(min(max(int(ms * 1000), 1), _HIGHEST_US))
 
 
@@ -100,8 +100,8 @@ class ReportBuilder:
         self.outbound_cost: dict[str, Decimal] = defaultdict(lambda: ZERO)
         self.unattributed_cost = ZERO
         self._texts_by_sender: Counter[str] = Counter()
-        self.webhook_latency = _histogram()
-        self.lateness = _histogram()
+        self.webhook_latency = new_histogram()
+        self.lateness = new_histogram()
         self.errors: Counter[int] = Counter()
         self.webhooks = 0
         self.webhook_failures = 0
@@ -186,7 +186,7 @@ class ReportBuilder:
         self.webhooks += 1
         d = e.data
         if d.get("latency_ms") is not None:
-            _record_ms(self.webhook_latency, float(d["latency_ms"]))
+            record_ms(self.webhook_latency, float(d["latency_ms"]))
         if d.get("error_code"):
             self.webhook_failures += 1
 
@@ -221,7 +221,7 @@ class ReportBuilder:
         self.planned += 1
         lateness = e.data.get("lateness_ms")
         if lateness is not None:
-            _record_ms(self.lateness, max(float(lateness), 0.001))
+            record_ms(self.lateness, max(float(lateness), 0.001))
 
     def _auto_reply(self, e: Event) -> None:
         self.auto_replies += 1

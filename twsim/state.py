@@ -265,6 +265,7 @@ class State:
             encoding=str(message.encoding),
             ucs2_chars="".join(seg.ucs2_chars),
             num_media=message.num_media,
+            media=[m.url for m in message.media],
             number_type=str(number.type),
             source=source,
             keyword=str(received.keyword) if received.keyword else None,

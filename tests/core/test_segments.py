@@ -74,8 +74,9 @@ def test_characters_outside_gsm7(char: str) -> None:
 
 def test_constants_and_record() -> None:
     assert MAX_BODY_CHARS == 1600
-    assert Encoding.GSM7 == "GSM-7"
-    assert Encoding.UCS2 == "UCS-2"
+    assert Encoding("GSM-7") is Encoding.GSM7
+    assert Encoding("UCS-2") is Encoding.UCS2
+    assert f"{Encoding.GSM7}/{Encoding.UCS2}" == "GSM-7/UCS-2"
     result = segment("hi")
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.body = "x"  # type: ignore[misc]
@@ -318,3 +319,18 @@ def test_boundaries_fall_between_clusters(pieces: list[str]) -> None:
         for part in result.segments:
             position += len(part)
             assert position in cluster_ends
+
+
+@given(st.text(alphabet=st.sampled_from(["Ж", "a", EMOJI, "🎉", "中"]), max_size=400))
+def test_no_surrogate_pair_is_split(body: str) -> None:
+    # On the wire each part is UTF-16 of its own; every part must decode strictly.
+    wire = [part.encode("utf-16-le") for part in segment(body).segments]
+    assert [chunk.decode("utf-16-le") for chunk in wire] == list(segment(body).segments)
+    assert b"".join(wire) == body.encode("utf-16-le")
+
+
+@given(gsm_any)
+def test_no_escape_pair_is_split(body: str) -> None:
+    # Each extension character's two septets land in the same part.
+    parts = segment(body).segments
+    assert sum(septets(part) for part in parts) == septets(body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import uuid
 from enum import StrEnum
 
 
@@ -40,6 +41,10 @@ class SidFactory:
         if len(prefix) != 2 or not prefix.isupper():
             raise ValueError(f"SID prefix must be two capital letters, got {prefix!r}")
         return f"{prefix}{self._rng.getrandbits(128):032x}"
+
+    def token(self) -> str:
+        """A UUID4-shaped token (Twilio's I-Twilio-Idempotency-Token), from the same RNG."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
 
 def is_sid(value: str, prefix: str | None = None) -> bool:

@@ -67,6 +67,7 @@ GSM7_EXTENSION: Final = frozenset("\f[\\]^{|}~€")
 """Characters of the GSM-7 extension table, 2 septets each (escape + code)."""
 
 GSM7_ALL: Final = GSM7_BASIC | GSM7_EXTENSION
+"""Every character a GSM-7 body may hold."""
 
 _EXTENSION_CHARS: Final = tuple(sorted(GSM7_EXTENSION))
 _BMP_MAX: Final = "\uffff"

@@ -26,6 +26,7 @@ Every key is a single character outside the GSM-7 tables and every value is GSM-
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 # Replacement text -> the characters that become it.
@@ -136,12 +137,15 @@ def _build() -> dict[str, str]:
 SMART_ENCODING_MAP: Final[dict[str, str]] = _build()
 """Character -> GSM-7 replacement text (possibly empty)."""
 
-_TRANSLATION: Final = str.maketrans(SMART_ENCODING_MAP)
-_ASCII_KEYS: Final = frozenset(key for key in SMART_ENCODING_MAP if key.isascii())
+# One character class of every key: most bodies hold few look-alikes or none, and a
+# regex scan with a replacement per hit beats a per-character translation table there.
+_LOOKALIKE: Final = re.compile("[" + "".join(map(re.escape, sorted(SMART_ENCODING_MAP))) + "]")
+
+
+def _replacement(match: re.Match[str]) -> str:
+    return SMART_ENCODING_MAP[match.group()]
 
 
 def smart_encode(text: str) -> str:
     """Replace every character found in `SMART_ENCODING_MAP` by its GSM-7 replacement."""
-    if text.isascii() and _ASCII_KEYS.isdisjoint(text):
-        return text
-    return text.translate(_TRANSLATION)
+    return _LOOKALIKE.sub(_replacement, text)

@@ -128,6 +128,7 @@ def scenario_from_dict(data: Any, *, source: str | None = None) -> Scenario:
         students=population.int("size", 10, minimum=1, maximum=10_000_000),
         locale=population.str("locale", "en_US"),
         country=population.convert("country", _country, "US"),
+        source=source,
     )
     population.done()
     gateway = top.section("gateway")
@@ -143,7 +144,7 @@ def scenario_from_dict(data: Any, *, source: str | None = None) -> Scenario:
     scenario.variables = {str(k): str(v) for k, v in (texts.raw("variables", {}) or {}).items()}
     if texts.has("data"):
         base = Path(source).parent if source else Path.cwd()
-        scenario.data_rows = texts.convert("data", lambda v: _rows(base / str(v)))
+        scenario.data_rows = texts.convert("data", lambda v: read_rows(base / str(v)))
     texts.done()
     if not scenario.bodies and not scenario.data_rows:
         raise texts.error("bodies", "give texts.bodies, texts.templates or texts.data")
@@ -253,7 +254,7 @@ def _country(value: Any) -> str:
     return text
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
+def read_rows(path: Path) -> list[dict[str, Any]]:
     """Rows of a JSONL data file: webhook params (Body, From, MediaUrl...) or {"body": ...}."""
     rows: list[dict[str, Any]] = []
     try:

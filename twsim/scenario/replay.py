@@ -1,0 +1,58 @@
+"""Replay: send a recording's inbound texts again, with their original relative timing.
+
+Only inbound texts are re-sent, at their recorded offsets divided by `speed` (or back to
+back with `speed=None`, "max"); the app under test produces fresh replies, which the new
+run records like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from twsim.events import Event, EventType
+from twsim.scenario.scheduler import OpenScheduler
+from twsim.scenario.target import Target, Text
+
+
+def inbound_texts(events: Iterable[Event], to: str | None = None) -> list[Text]:
+    """The recorded inbound texts, in order, with offsets from the first."""
+    texts: list[Text] = []
+    first: float | None = None
+    counts: dict[str, int] = {}
+    for event in events:
+        if event.type is not EventType.INBOUND_RECEIVED:
+            continue
+        d = event.data
+        first = event.t if first is None else first
+        phone = str(d.get("From") or "")
+        number = counts.get(phone, 0)
+        counts[phone] = number + 1
+        texts.append(
+            Text(
+                phone=phone,
+                to=to or str(d.get("To") or ""),
+                body=str(d.get("body") or ""),
+                planned_s=event.t - first,
+                kind="replay",
+                number=number,
+                media=tuple(str(u) for u in d.get("media") or ()),
+            )
+        )
+    return texts
+
+
+async def replay(texts: list[Text], target: Target, *, speed: float | None = 1.0) -> None:
+    """Send `texts` to `target` at `speed` times their pace (None: back to back, in order)."""
+    if speed is not None:
+        scheduler = OpenScheduler(speed)
+        scheduler.start()
+        for text in texts:
+            scheduler.at(text.planned_s, lambda lateness, text=text: target.send(text, lateness))
+        await scheduler.idle()
+    else:
+        for index, text in enumerate(texts):
+            target.send(text, 0.0)
+            if index % 100 == 99:
+                await asyncio.sleep(0)  # let webhooks start while the rest queue up
+    await target.quiet(None)
