@@ -43,7 +43,7 @@ class ConversationCookies:
                 if max_age and max_age.lstrip("-").isdigit() and int(max_age) <= 0:
                     jar.pop(name, None)
                 else:
-                    jar[name] = morsel.value
+                    jar[name] = morsel  # keeps the value exactly as the app encoded it
         if jar:
             self._jars[(phone, number)] = (jar, self._clock.monotonic())
         else:

@@ -4,16 +4,21 @@ One request = one `WebhookRequest`: the URL as configured (its `#fragment` may o
 timeouts and retries), the method, the form parameters, the signer of the owning account,
 an idempotency token reused by every retry, and optionally the conversation's cookies.
 The outcome is a `WebhookResult`: the response (status, type, body) or the Twilio code of
-the transport failure. Interpreting a response (TwiML, plain text, 11200 on a 500...) is the
-caller's business.
+the transport failure.
+
+HTTP redirects (301, 302, 303, 307, 308) are followed, at most `MAX_HTTP_REDIRECTS` per
+try (11215 beyond): each hop is a new request signed for its own URL, keeps the method and
+the parameters (a 303 turns it into a GET with the parameters in the query), and carries
+the cookies the earlier hops set. Interpreting a response (TwiML, plain text, 11200 on a
+500...) is the caller's business.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 from yarl import URL
@@ -31,6 +36,8 @@ from twsim.core.signature import Signer
 
 USER_AGENT = "TwilioProxy/1.1"
 MAX_RESPONSE_BYTES = 1024 * 1024
+MAX_HTTP_REDIRECTS = 10
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 Params = list[tuple[str, str]]
 
@@ -122,11 +129,10 @@ class WebhookClient:
         deadline = started + settings.total_s
         for attempt in range(settings.retries + 1):
             result.attempts = attempt + 1
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
+            if deadline - time.perf_counter() <= 0:
                 break
             try:
-                await self._attempt(request, url, settings, remaining, result)
+                await self._attempt(request, url, settings, deadline, result)
                 result.error_code = result.error = None
                 if result.status is not None and result.status >= 400:
                     kind = CLIENT_ERROR if result.status < 500 else SERVER_ERROR
@@ -135,6 +141,7 @@ class WebhookClient:
                 break
             except _Failure as failure:
                 result.status = None
+                result.content_type, result.body = "", b""
                 result.error_code, result.error = failure.code, str(failure)
                 if not (attempt < settings.retries and settings.retries_failure(failure.kind)):
                     break
@@ -146,49 +153,92 @@ class WebhookClient:
         request: WebhookRequest,
         url: str,
         settings: ConnectionSettings,
-        remaining: float,
+        deadline: float,
         result: WebhookResult,
     ) -> None:
-        public = signing_url(url, request.public_base_url)
+        """One try of the request, following HTTP redirects (each hop signed for its URL)."""
+        method = request.method
+        params = request.params
+        cookies: dict[str, str] = (
+            {name: morsel.coded_value for name, morsel in request.cookies.items()}
+            if request.cookies
+            else {}
+        )
+        result.set_cookies = []
+        origin = urlsplit(url)[:2]
+        for hop in range(MAX_HTTP_REDIRECTS + 1):
+            public = (
+                signing_url(url, request.public_base_url)
+                if urlsplit(url)[:2] == origin
+                else url
+            )
+            location = await self._hop(
+                request, method, url, public, params, cookies, settings, deadline, result
+            )
+            if location is None:
+                return
+            if hop == MAX_HTTP_REDIRECTS:
+                raise _Failure(
+                    READ, 11215, f"more than {MAX_HTTP_REDIRECTS} HTTP redirects, last to {url}"
+                )
+            if result.status == 303:
+                method = "GET"
+            url = urljoin(url, location).partition("#")[0]
+
+    async def _hop(
+        self,
+        request: WebhookRequest,
+        method: str,
+        url: str,
+        public: str,
+        params: Params,
+        cookies: dict[str, str],
+        settings: ConnectionSettings,
+        deadline: float,
+        result: WebhookResult,
+    ) -> str | None:
+        """Send one HTTP request; the Location to follow when the answer is a redirect."""
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise _Failure(READ, 11205, f"no response within {settings.total_s:g} s")
         headers = {
             "User-Agent": USER_AGENT,
             "Accept": "*/*",
             "I-Twilio-Idempotency-Token": request.idempotency_token,
             "Cache-Control": "max-age=259200",
         }
-        if request.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in request.cookies.items())
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         data: bytes | None = None
         target = url
-        if request.method == "GET":
-            query = urlencode(request.params)
+        if method == "GET":
+            query = urlencode(params)
             if query:
                 target = f"{url}{'&' if '?' in url else '?'}{query}"
                 public = f"{public}{'&' if '?' in public else '?'}{query}"
             headers["X-Twilio-Signature"] = request.signer.sign(public)
         else:
-            data = urlencode(request.params).encode()
+            data = urlencode(params).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["X-Twilio-Signature"] = request.signer.sign(public, request.params)
+            headers["X-Twilio-Signature"] = request.signer.sign(public, params)
         timeout = aiohttp.ClientTimeout(
             total=remaining, sock_connect=settings.connect_s, sock_read=settings.read_s
         )
         try:
             async with self._get_session().request(
-                request.method,
+                method,
                 URL(target, encoded=True),
                 data=data,
                 headers=headers,
                 timeout=timeout,
-                max_redirects=10,
+                allow_redirects=False,
             ) as response:
                 body = await response.content.read(MAX_RESPONSE_BYTES)
                 result.status = response.status
                 result.content_type = response.content_type.lower()
                 result.body = body
-                result.set_cookies = response.headers.getall("Set-Cookie", [])
-        except aiohttp.TooManyRedirects as exc:
-            raise _Failure(READ, 11215, f"too many redirects: {exc}") from None
+                set_cookies = response.headers.getall("Set-Cookie", [])
+                location = response.headers.get("Location")
         except aiohttp.ClientConnectorDNSError as exc:
             raise _Failure(CONNECT, 11210, f"bad host name: {exc}") from None
         except aiohttp.ClientConnectorError as exc:
@@ -207,3 +257,24 @@ class WebhookClient:
             raise _Failure(READ, 11206, f"server disconnected: {exc}") from None
         except aiohttp.ClientError as exc:
             raise _Failure(READ, 11200, f"HTTP retrieval failure: {exc}") from None
+        result.set_cookies.extend(set_cookies)
+        _take_cookies(cookies, set_cookies)
+        if response.status in REDIRECT_STATUSES and location:
+            return location
+        return None
+
+
+def _take_cookies(cookies: dict[str, str], set_cookie_headers: list[str]) -> None:
+    """Apply an answer's Set-Cookie headers to the cookies sent on the next hop."""
+    for header in set_cookie_headers:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(header)
+        except CookieError:
+            continue
+        for name, morsel in jar.items():
+            max_age = morsel["max-age"]
+            if max_age and max_age.lstrip("-").isdigit() and int(max_age) <= 0:
+                cookies.pop(name, None)
+            else:
+                cookies[name] = morsel.coded_value

@@ -35,9 +35,12 @@ def conversations(events: Iterable[Event]) -> dict[tuple[str, int], Exchange]:
             sender = str(event.data.get("From") or "")
             texts[event.inbound] = (sender, counts[sender], str(event.data.get("body") or ""))
             counts[sender] += 1
-        elif event.type is EventType.MESSAGE_CREATED and event.inbound in texts:
-            if event.data.get("To") == texts[event.inbound][0]:  # what the sender got back
-                answers[event.inbound].append(str(event.data.get("body") or ""))
+        elif (
+            event.type is EventType.MESSAGE_CREATED
+            and event.inbound in texts
+            and event.data.get("To") == texts[event.inbound][0]  # what the sender got back
+        ):
+            answers[event.inbound].append(str(event.data.get("body") or ""))
     return {
         (sender, n): Exchange(body, tuple(answers.get(sid, ())))
         for sid, (sender, n, body) in texts.items()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+from typing import Any
 
 from aiohttp import BasicAuth, web
 
@@ -10,7 +11,11 @@ from twsim.core.errors import ApiError, twilio_error
 from twsim.model import Account
 from twsim.server.keys import GATEWAY
 
-ACCOUNT_KEY = "twsim.account"
+# Where a request keeps the SID of the account it authenticated as (read by the errors
+# middleware for the `api.request` event). aiohttp >= 3.13 wants typed request keys.
+ACCOUNT_KEY: Any = (
+    web.RequestKey("twsim_account", str) if hasattr(web, "RequestKey") else "twsim.account"
+)
 
 
 async def authenticated(request: web.Request) -> Account:

@@ -129,6 +129,7 @@ async def health(request: web.Request) -> web.Response:
             "status": "ok",
             "messages": len(gateway.state.messages),
             "events": len(gateway.events),
+            "last_seq": gateway.events.last_seq,
             "busy": gateway.busy,
         }
     )

@@ -23,6 +23,8 @@ log = logging.getLogger("twsim.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _HIDDEN_PARAMS = frozenset({"AuthToken", "Password", "Secret"})
+# A message body is at most 1,600 characters; anything much longer is kept only in part.
+MAX_PARAM_CHARS = 2000
 
 
 def error_response(error: TwilioError) -> web.Response:
@@ -40,6 +42,13 @@ def _from_http(request: web.Request, exc: web.HTTPException) -> TwilioError:
     if exc.status == 413:
         return ApiError(20001, "Request body too large", status=413)
     return ApiError(exc.status, exc.reason or "HTTP error", status=exc.status)
+
+
+def _clip(text: str) -> str:
+    """A parameter as the event keeps it: long values (garbage, mostly) are cut short."""
+    if len(text) <= MAX_PARAM_CHARS:
+        return text
+    return f"{text[:MAX_PARAM_CHARS]}... ({len(text) - MAX_PARAM_CHARS} more characters)"
 
 
 @web.middleware
@@ -68,7 +77,11 @@ async def _record(
     request: web.Request, status: int, error: TwilioError | None, elapsed: float
 ) -> None:
     params: dict[str, str | list[str]] = {}
-    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+    if (
+        request.method == "POST"
+        and request.content_type == "application/x-www-form-urlencoded"
+        and status != 413  # the body was never read whole; reading on would give garbage
+    ):
         try:
             form = await request.post()
         except Exception:
@@ -76,8 +89,8 @@ async def _record(
         if form is not None:
             for key in form:
                 if key not in _HIDDEN_PARAMS:
-                    values = [str(v) for v in form.getall(key)]
-                    params[key] = values if len(values) > 1 else values[0]
+                    values = [_clip(str(v)) for v in form.getall(key)]
+                    params[_clip(key)] = values if len(values) > 1 else values[0]
     query = {k: v for k, v in request.query.items()}
     request.app[GATEWAY].events.emit(
         EventType.API_REQUEST,

@@ -82,7 +82,8 @@ def phone_number(n: PhoneNumber) -> dict[str, Any]:
         "origin": "twilio",
         "phone_number": n.phone_number,
         "sid": n.sid,
-        "sms_application_sid": "",
+        # Twilio's examples show "" here, but its schema only allows an AP sid or null.
+        "sms_application_sid": None,
         "sms_fallback_method": n.sms_fallback_method,
         "sms_fallback_url": n.sms_fallback_url or "",
         "sms_method": n.sms_method,
@@ -91,7 +92,7 @@ def phone_number(n: PhoneNumber) -> dict[str, Any]:
         "status_callback_method": n.status_callback_method,
         "trunk_sid": None,
         "uri": f"{account_uri(n.account_sid)}/IncomingPhoneNumbers/{n.sid}.json",
-        "voice_application_sid": "",
+        "voice_application_sid": None,
         "voice_caller_id_lookup": False,
         "voice_fallback_method": "POST",
         "voice_fallback_url": None,

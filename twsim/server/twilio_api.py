@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from multidict import MultiMapping
@@ -45,6 +47,18 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(ACCOUNT + "/IncomingPhoneNumbers/{sid}.json", update_number)
     router.add_delete(ACCOUNT + "/IncomingPhoneNumbers/{sid}.json", delete_number)
     usage_api.add_routes(router, ACCOUNT)
+
+
+async def _form(request: web.Request) -> MultiMapping[Any]:
+    """The request's form parameters; a body that cannot be read as a form is a 400."""
+    try:
+        return await request.post()
+    except web.HTTPException:
+        raise  # e.g. 413, a body over the size limit
+    except Exception:
+        raise ApiError(
+            20001, "The request body could not be read as form parameters", status=400
+        ) from None
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
@@ -95,7 +109,7 @@ def _send_at(form: MultiMapping[str], now: datetime) -> datetime | None:
 
 async def create_message(request: web.Request) -> web.Response:
     account = await authenticated(request)
-    form = await request.post()
+    form = await _form(request)
     gateway = request.app[GATEWAY]
     outbound = OutboundRequest(
         to=_text(form, "To"),
@@ -118,12 +132,25 @@ def _text(form: MultiMapping[Any], key: str) -> str | None:
 
 
 def _date_filter(query: MultiMapping[str]) -> list[tuple[str, datetime | date]]:
+    """The DateSent filters of a list query as (operator, bound) pairs.
+
+    `DateSent>=2024-01-02` arrives as key `DateSent>` and value `=2024-01-02`; both
+    inequalities are inclusive. A plain `DateSent` means "sent on that day", so a full
+    datetime there (what the client libraries send) only contributes its date. The
+    inequalities keep a datetime's time of day.
+    """
     out: list[tuple[str, datetime | date]] = []
     for key, op in (("DateSent", "="), ("DateSent<", "<="), ("DateSent>", ">=")):
         raw = query.get(key)
-        if raw:
-            raw = raw.lstrip("<>=")
-            out.append((op, _parse_moment(raw, key)))
+        if not raw:
+            continue
+        text = raw.strip()
+        if key == "DateSent" and text[:1] in ("<", ">"):
+            op = "<=" if text[0] == "<" else ">="  # the whole `<=2024-01-02` in the value
+        moment = _parse_moment(text.lstrip("<>="), key)
+        if op == "=" and isinstance(moment, datetime):
+            moment = moment.date()
+        out.append((op, moment))
     return out
 
 
@@ -134,11 +161,22 @@ def _parse_moment(raw: str, key: str) -> datetime | date:
             return date.fromisoformat(text)
         moment = datetime.fromisoformat(text)
     except ValueError:
-        try:
-            return datetime.strptime(raw.strip(), "%m/%d/%Y %H:%M:%S %Z").replace(tzinfo=UTC)
-        except ValueError:
+        moment = _other_date_forms(raw.strip())
+        if moment is None:
             raise ApiError(20001, f"Invalid {key}: {raw!r}", status=400) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _other_date_forms(text: str) -> datetime | None:
+    """RFC 2822 (Twilio's own date format) or `06/11/2019 22:05:25 GMT`."""
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        return datetime.strptime(text, "%m/%d/%Y %H:%M:%S %Z").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _matches_dates(message: Message, filters: list[tuple[str, datetime | date]]) -> bool:
@@ -185,7 +223,7 @@ async def fetch_message(request: web.Request) -> web.Response:
 async def update_message(request: web.Request) -> web.Response:
     account = await authenticated(request)
     message = _message(request, account)
-    form = await request.post()
+    form = await _form(request)
     state = request.app[GATEWAY].state
     status = _text(form, "Status")
     if status is not None:
@@ -259,7 +297,7 @@ async def media_content(request: web.Request) -> web.Response:
 async def create_feedback(request: web.Request) -> web.Response:
     account = await authenticated(request)
     message = _message(request, account)
-    form = await request.post()
+    form = await _form(request)
     now = render.rfc2822(request.app[GATEWAY].clock.now())
     outcome = _text(form, "Outcome") or "unconfirmed"
     if outcome not in ("confirmed", "unconfirmed"):
@@ -302,7 +340,9 @@ def _number(request: web.Request, account: Account) -> PhoneNumber:
     raise _not_found(request)
 
 
-def _apply_number_fields(number: PhoneNumber, form: MultiMapping[Any]) -> None:
+def _number_fields(form: MultiMapping[Any]) -> dict[str, str | None]:
+    """The number settings a create or update asks for, all checked before any is applied."""
+    fields: dict[str, str | None] = {}
     for key, attribute in _NUMBER_FIELDS.items():
         if key not in form:
             continue
@@ -310,20 +350,26 @@ def _apply_number_fields(number: PhoneNumber, form: MultiMapping[Any]) -> None:
         if attribute.endswith("method"):
             if value.upper() not in ("GET", "POST"):
                 raise ApiError(20001, f"Invalid {key}: {value!r} (GET or POST)", status=400)
-            value = value.upper()
-        elif (
-            attribute.endswith(("url", "callback"))
-            and value
-            and not value.startswith(("http://", "https://"))
-        ):
-            raise ApiError(
-                21502 if "fallback" in attribute else 21503, f"Invalid {key}: {value}", status=400
-            )
-        setattr(
-            number,
-            attribute,
-            value or (None if attribute != "friendly_name" else number.phone_number),
-        )
+            fields[attribute] = value.upper()
+        elif attribute == "friendly_name":
+            fields[attribute] = value or None
+        else:
+            if value and not _is_web_url(value):
+                raise ApiError(21402, f"Invalid Url: {key} {value!r}", status=400)
+            fields[attribute] = value or None
+    return fields
+
+
+def _is_web_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _apply_number_fields(number: PhoneNumber, fields: dict[str, str | None]) -> None:
+    for attribute, value in fields.items():
+        if attribute == "friendly_name" and value is None:
+            value = number.phone_number
+        setattr(number, attribute, value)
 
 
 async def list_numbers(request: web.Request) -> web.Response:
@@ -353,9 +399,8 @@ async def list_numbers(request: web.Request) -> web.Response:
 
 async def create_number(request: web.Request) -> web.Response:
     account = await authenticated(request)
-    form = await request.post()
-    gateway = request.app[GATEWAY]
-    state = gateway.state
+    form = await _form(request)
+    state = request.app[GATEWAY].state
     raw = _text(form, "PhoneNumber")
     area = _text(form, "AreaCode")
     kind = request.path.rsplit("/", 1)[-1].removesuffix(".json")
@@ -363,12 +408,15 @@ async def create_number(request: web.Request) -> web.Response:
         number_text = phone.normalize(raw)
         if number_text is None:
             raise ApiError(21421, f"PhoneNumber is invalid: {raw}", status=400)
+        if number_text in state.numbers:
+            raise ApiError(21422, f"PhoneNumber is not available: {number_text}", status=400)
     elif area:
         if not (area.isdigit() and len(area) == 3):
             raise ApiError(21451, f"Invalid area code: {area}", status=400)
         number_text = _free_number(state.numbers, f"+1{area}")
     else:
         raise ApiError(21451, "A 'PhoneNumber' or 'AreaCode' is required.", status=400)
+    fields = _number_fields(form)
     number_type = _KIND_TYPES.get(kind, NumberType.LOCAL)
     if kind not in _KIND_TYPES and number_text.startswith(
         ("+1800", "+1833", "+1844", "+1855", "+1866", "+1877", "+1888")
@@ -378,7 +426,7 @@ async def create_number(request: web.Request) -> web.Response:
         NumberConfig(phone_number=number_text, account=account.sid, type=number_type)
     )
     number.sms_method = str(HttpMethod.POST)
-    _apply_number_fields(number, form)
+    _apply_number_fields(number, fields)
     return _json(render.phone_number(number), 201)
 
 
@@ -398,8 +446,8 @@ async def fetch_number(request: web.Request) -> web.Response:
 async def update_number(request: web.Request) -> web.Response:
     account = await authenticated(request)
     number = _number(request, account)
-    form = await request.post()
-    _apply_number_fields(number, form)
+    fields = _number_fields(await _form(request))
+    _apply_number_fields(number, fields)
     number.date_updated = request.app[GATEWAY].clock.now()
     return _json(render.phone_number(number))
 
