@@ -153,10 +153,11 @@ def config_from_dict(data: Any, *, source: str | None = None) -> Config:
     account_sids = {a.sid for a in accounts}
     if len(account_sids) != len(accounts):
         raise top.error("accounts", "two accounts share a sid")
-    numbers = top.sections("numbers", None)
-    config.numbers = (
-        [_number(s, account_sids) for s in numbers] if numbers is not None else [NumberConfig()]
-    )
+    if top.has("numbers"):
+        config.numbers = [_number(s, account_sids) for s in top.sections("numbers")]
+    else:
+        top.raw("numbers", None)  # absent or null: the built-in number
+        config.numbers = [NumberConfig()]
     seen: set[str] = set()
     for number in config.numbers:
         if number.phone_number in seen:

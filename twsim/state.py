@@ -301,10 +301,10 @@ class State:
                 status=404,
             )
         sender = phone.normalize(from_ or "")
-        if sender is None:
-            if not from_ or phone.sender_kind(from_) is None:
+        if sender is None:  # a phone texts from a number or, rarely, a short code
+            if not from_ or phone.sender_kind(from_) is not phone.SenderKind.SHORT_CODE:
                 raise twilio_error(21212, number=from_ or "")
-            sender = from_
+            sender = from_.strip()
         if len(body) > MAX_BODY_CHARS:
             raise twilio_error(21617)
         if len(media_urls) > MAX_MEDIA:

@@ -1,0 +1,63 @@
+"""Shared fixtures: a gateway on a loopback port, and loopback apps for it to call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from twsim.config import Config, NumberConfig, config_from_dict
+from twsim.simulator import Simulator
+
+SimFactory = Callable[..., Awaitable[Simulator]]
+
+
+@pytest.fixture
+async def make_sim() -> AsyncIterator[SimFactory]:
+    """Start Simulators on port 0: `await make_sim(config_or_dict, **options)`."""
+    started: list[Simulator] = []
+
+    async def make(config: Config | dict[str, Any] | None = None, **options: Any) -> Simulator:
+        if isinstance(config, dict):
+            config = config_from_dict(config)
+        options.setdefault("port", 0)
+        sim = await Simulator(config, **options).start()
+        started.append(sim)
+        return sim
+
+    yield make
+    for sim in started:
+        await sim.stop()
+
+
+@pytest.fixture
+async def sim(make_sim: SimFactory) -> Simulator:
+    """A gateway with the built-in defaults (one account, one number, no webhook)."""
+    return await make_sim()
+
+
+AppFactory = Callable[[web.Application], Awaitable[TestServer]]
+
+
+@pytest.fixture
+async def serve_app(aiohttp_server: Any) -> AppFactory:
+    """Serve an aiohttp application on a loopback port: `server = await serve_app(app)`."""
+
+    async def serve(app: web.Application) -> TestServer:
+        return await aiohttp_server(app, host="127.0.0.1")  # type: ignore[no-any-return]
+
+    return serve
+
+
+def number_config(sms_url: str | None = None, **fields: Any) -> NumberConfig:
+    """The default number, pointed at `sms_url`."""
+    return NumberConfig(sms_url=sms_url, **fields)
+
+
+def config_with(sms_url: str | None = None, **number_fields: Any) -> Config:
+    config = Config()
+    config.numbers = [number_config(sms_url, **number_fields)]
+    return config
