@@ -150,7 +150,7 @@ def test_shipped_prices_by_name_and_unknown_names() -> None:
     assert table.taken
     key = PriceKey("US", NumberType.LOCAL, Direction.OUTBOUND, Channel.SMS)
     assert table.charge(key, 2).base == 2 * table.unit_price(key) > 0
-    with pytest.raises(SchemaError, match="no shipped price table 'mars'.*us"):
+    with pytest.raises(SchemaError, match=r"no shipped price table 'mars'.*us"):
         load_prices("mars")
 
 

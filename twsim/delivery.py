@@ -15,6 +15,7 @@ the cookies the earlier hops set. Interpreting a response (TwiML, plain text, 11
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
@@ -66,6 +67,7 @@ class WebhookResult:
     attempts: int = 0
     latency_s: float = 0.0
     set_cookies: list[str] = field(default_factory=list)
+    final_url: str = ""  # where the answer came from, after HTTP redirects
 
     @property
     def ok(self) -> bool:
@@ -85,6 +87,26 @@ def signing_url(url: str, public_base_url: str | None) -> str:
     return urlunsplit((base.scheme, base.netloc, path, target.query, ""))
 
 
+def dialled_url(url: str, public_base_url: str | None, local_url: str) -> str:
+    """The URL to dial for `url` taken from the app's answer.
+
+    An app behind `public_base_url` writes absolute URLs under that base; they are dialled
+    on the origin of `local_url` (the configured URL), the inverse of `signing_url`.
+    """
+    if not public_base_url:
+        return url
+    base = urlsplit(public_base_url)
+    target = urlsplit(url)
+    prefix = base.path.rstrip("/")
+    if (target.scheme, target.netloc) != (base.scheme, base.netloc) or not (
+        target.path == prefix or target.path.startswith(prefix + "/")
+    ):
+        return url
+    local = urlsplit(local_url)
+    path = target.path[len(prefix) :] or "/"
+    return urlunsplit((local.scheme, local.netloc, path, target.query, target.fragment))
+
+
 class _Failure(Exception):
     def __init__(self, kind: str, code: int, message: str) -> None:
         super().__init__(message)
@@ -93,10 +115,16 @@ class _Failure(Exception):
 
 
 class WebhookClient:
-    """Sends signed webhook requests over one pooled aiohttp session."""
+    """Sends signed webhook requests over one pooled aiohttp session.
+
+    At most `max_connections` requests are in flight; the others wait for a free slot
+    before their clock starts, so a burst never eats into a webhook's time budget (Twilio
+    does not make the app's requests queue behind each other).
+    """
 
     def __init__(self, max_connections: int = 100) -> None:
         self._max_connections = max_connections
+        self._slots = asyncio.Semaphore(max_connections)
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -118,6 +146,10 @@ class WebhookClient:
             self._session = None
 
     async def send(self, request: WebhookRequest) -> WebhookResult:
+        async with self._slots:
+            return await self._send(request)
+
+    async def _send(self, request: WebhookRequest) -> WebhookResult:
         started = time.perf_counter()
         result = WebhookResult(url=request.url, method=request.method)
         try:
@@ -167,6 +199,7 @@ class WebhookClient:
         result.set_cookies = []
         origin = urlsplit(url)[:2]
         for hop in range(MAX_HTTP_REDIRECTS + 1):
+            result.final_url = url
             public = (
                 signing_url(url, request.public_base_url)
                 if urlsplit(url)[:2] == origin
@@ -183,7 +216,8 @@ class WebhookClient:
                 )
             if result.status == 303:
                 method = "GET"
-            url = urljoin(url, location).partition("#")[0]
+            url = dialled_url(urljoin(public, location), request.public_base_url, url)
+            url = url.partition("#")[0]
 
     async def _hop(
         self,
@@ -235,7 +269,9 @@ class WebhookClient:
             ) as response:
                 body = await response.content.read(MAX_RESPONSE_BYTES)
                 result.status = response.status
-                result.content_type = response.content_type.lower()
+                result.content_type = (
+                    response.content_type.lower() if "Content-Type" in response.headers else ""
+                )
                 result.body = body
                 set_cookies = response.headers.getall("Set-Cookie", [])
                 location = response.headers.get("Location")

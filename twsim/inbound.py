@@ -19,7 +19,7 @@ from twsim.core.answer import Answer, AnswerKind, interpret
 from twsim.core.errors import TwilioError, TwimlError, WebhookError
 from twsim.core.lifecycle import MessageDirection
 from twsim.core.twiml import MessageVerb
-from twsim.delivery import WebhookRequest, WebhookResult
+from twsim.delivery import WebhookRequest, WebhookResult, dialled_url, signing_url
 from twsim.events import EventType
 from twsim.model import Account, Message, PhoneNumber
 from twsim.state import OutboundRequest, Received
@@ -120,7 +120,7 @@ class InboundHandler:
         if target is None or account is None:
             return outcome
         params = inbound_params(message, self.gateway.state.media_base_url)
-        answer = await self._exchange(
+        answer, failed_url = await self._exchange(
             outcome, account, number, "primary", target.url, target.method, params
         )
         if answer.kind is AnswerKind.ERROR and target.fallback_url:
@@ -128,7 +128,7 @@ class InboundHandler:
             fallback_params = [
                 *params,
                 ("ErrorCode", str(answer.error.code)),
-                ("ErrorUrl", target.url.partition("#")[0]),
+                ("ErrorUrl", failed_url),
             ]
             await self._exchange(
                 outcome,
@@ -150,40 +150,50 @@ class InboundHandler:
         url: str,
         method: str,
         params: list[tuple[str, str]],
-    ) -> Answer:
-        """Call `url`, carry out the answer, and follow redirects. The last answer is returned."""
+    ) -> tuple[Answer, str]:
+        """Call `url`, carry out the answer, and follow redirects.
+
+        Returns the last answer and the URL it came from (as the app sees it).
+        """
         max_redirects = self.gateway.config.webhook.max_redirects
         redirects = 0
         while True:
             result, attempt_sid = await self._call(
                 outcome, account, number, kind, url, method, params
             )
+            doc_url = result.final_url or url.partition("#")[0]
+            shown_url = signing_url(doc_url, self.gateway.config.webhook.public_base_url)
             answer = self._answer(result)
             outcome.attempts[-1].answer = str(answer.kind)
             self._record_answer(outcome, attempt_sid, answer)
             if answer.kind is AnswerKind.ERROR:
                 assert answer.error is not None
                 outcome.error_code = answer.error.code
-                return answer
+                return answer, shown_url
             cause = Cause(outcome.inbound.sid, attempt_sid, "twiml")
             if answer.kind is AnswerKind.TEXT and answer.text:
-                self._reply(outcome, account, MessageVerb(body=answer.text), url, cause)
+                self._reply(outcome, account, MessageVerb(body=answer.text), doc_url, cause)
             if answer.kind is not AnswerKind.TWIML or answer.document is None:
-                return answer
+                return answer, shown_url
             plan = answer.document.plan()
             for verb in plan.messages:
-                self._reply(outcome, account, verb, url, cause)
+                self._reply(outcome, account, verb, doc_url, cause)
             if plan.redirect is None:
-                return answer
+                return answer, shown_url
             redirects += 1
             if redirects > max_redirects:
                 error = WebhookError(11215, f"More than {max_redirects} <Redirect>s")
                 outcome.error_code = error.code
                 self._emit_warning(outcome, attempt_sid, error)
-                return Answer(AnswerKind.ERROR, error=error)
-            url = urljoin(url.partition("#")[0], plan.redirect.url)
+                return Answer(AnswerKind.ERROR, error=error), shown_url
+            url = self._resolve(doc_url, plan.redirect.url)
             method = plan.redirect.method
             kind = "redirect"
+
+    def _resolve(self, doc_url: str, reference: str) -> str:
+        """A URL from the app's TwiML, relative to the document it came in, made dialable."""
+        public = self.gateway.config.webhook.public_base_url
+        return dialled_url(urljoin(signing_url(doc_url, public), reference), public, doc_url)
 
     async def _call(
         self,
@@ -299,8 +309,8 @@ class InboundHandler:
             to=verb.to or inbound.from_,
             from_=verb.from_ or inbound.to,
             body=verb.body,
-            media_urls=verb.media,
-            status_callback=urljoin(doc_url.partition("#")[0], callback) if callback else None,
+            media_urls=tuple(self._resolve(doc_url, m) for m in verb.media),
+            status_callback=self._resolve(doc_url, callback) if callback else None,
             status_callback_method=verb.method,
             direction=MessageDirection.OUTBOUND_REPLY,
         )

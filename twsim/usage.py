@@ -99,9 +99,8 @@ def tally(entries: Iterable[LedgerEntry], start: date, end: date) -> dict[str, T
 
 
 def usage_unit(category: str) -> str:
-    if category == "totalprice":
-        return "usd"
-    return "segments" if category.startswith("sms") else "messages"
+    """Twilio calls every messaging unit a "message", though SMS usage counts segments."""
+    return "usd" if category == "totalprice" else "messages"
 
 
 _OFFSET = re.compile(r"^([+-])(\d+)days?$")

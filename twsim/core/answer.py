@@ -2,7 +2,8 @@
 
 The HTTP status decides first (non-2xx is error 11200), then the Content-Type: XML and
 HTML are parsed as TwiML, plain text is sent back as the reply's body, an empty answer
-or a 204 means "no reply", and any other type is error 12300.
+or a 204 means "no reply", a body without a Content-Type is error 11200 (as Twilio counts
+it among retrieval failures), and any other type is error 12300.
 """
 
 from __future__ import annotations
@@ -48,5 +49,11 @@ def interpret(status: int, content_type: str, body: bytes) -> Answer:
             return Answer(AnswerKind.ERROR, error=error)
     if content_type == TEXT_TYPE:
         return Answer(AnswerKind.TEXT, text=body.decode("utf-8", errors="replace").strip())
-    shown = content_type or "none"
-    return Answer(AnswerKind.ERROR, error=WebhookError(12300, f"Invalid Content-Type: {shown}"))
+    if not content_type:
+        return Answer(
+            AnswerKind.ERROR,
+            error=WebhookError(11200, "HTTP retrieval failure: the answer has no Content-Type"),
+        )
+    return Answer(
+        AnswerKind.ERROR, error=WebhookError(12300, f"Invalid Content-Type: {content_type}")
+    )

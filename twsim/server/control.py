@@ -46,6 +46,17 @@ def outcome_view(outcome: InboundOutcome) -> dict[str, Any]:
     }
 
 
+def _json_text(data: dict[str, Any], key: str) -> str | None:
+    """A JSON field as text: strings as they are, numbers written out (phone numbers often
+    arrive as JSON numbers); anything else is a 400."""
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise ApiError(20001, f"{key} must be a string", status=400)
+
+
 async def _inbound_fields(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
         try:
@@ -55,11 +66,15 @@ async def _inbound_fields(request: web.Request) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise ApiError(20001, "The JSON body must be an object", status=400)
         media = data.get("MediaUrl") or []
+        if isinstance(media, str):
+            media = [media]
+        if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
+            raise ApiError(20001, "MediaUrl must be a URL or a list of URLs", status=400)
         return {
-            "from_": data.get("From"),
-            "to": data.get("To"),
-            "body": str(data.get("Body") or ""),
-            "media_urls": [media] if isinstance(media, str) else [str(m) for m in media],
+            "from_": _json_text(data, "From"),
+            "to": _json_text(data, "To"),
+            "body": _json_text(data, "Body") or "",
+            "media_urls": media,
             "meta": data.get("meta") if isinstance(data.get("meta"), dict) else None,
         }
     form = await request.post()

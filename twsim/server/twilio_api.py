@@ -26,6 +26,7 @@ ACCOUNT = ROOT + "/Accounts/{account_sid}"
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get(ROOT + "/Accounts.json", list_accounts)
     router.add_get(ROOT + "/Accounts/{account_sid}.json", fetch_account)
     router.add_get(ACCOUNT + "/Balance.json", fetch_balance)
     router.add_post(ACCOUNT + "/Messages.json", create_message)
@@ -73,6 +74,21 @@ def _not_found(request: web.Request) -> ApiError:
 async def fetch_account(request: web.Request) -> web.Response:
     account = await authenticated(request)
     return _json(render.account(account))
+
+
+async def list_accounts(request: web.Request) -> web.Response:
+    """The accounts the credentials open: just their own (the gateway has no subaccounts)."""
+    account = await authenticated(request)
+    query = request.query
+    wanted_name = query.get("FriendlyName")
+    wanted_status = query.get("Status")
+    items = [
+        a
+        for a in (account,)
+        if (not wanted_name or a.friendly_name == wanted_name)
+        and (not wanted_status or a.status == wanted_status)
+    ]
+    return _json(page(items, query, request.path, "accounts", render.account, lambda a: a.sid))
 
 
 async def fetch_balance(request: web.Request) -> web.Response:

@@ -101,5 +101,5 @@ def _record(
         },
         "uri": f"{base}/{list_name}.json?Category={c}&StartDate={start.isoformat()}&EndDate={end.isoformat()}",
         "usage": price if category == "totalprice" else str(t.usage),
-        "usage_unit": usage.usage_unit(category),
+        "usage_unit": currency if category == "totalprice" else usage.usage_unit(category),
     }
