@@ -47,6 +47,7 @@ CLI = {"cli", "demo", "pytest_plugin", "__main__"}
 # third-party packages and the lowest layer allowed to use them
 ALLOWED_FROM = {
     "uvloop": 5,
+    "pytest": 5,
     "aiohttp": 2,
     "yarl": 2,
     "multidict": 2,

@@ -146,7 +146,7 @@ class State:
 
     def add_number(self, n: NumberConfig) -> PhoneNumber:
         if n.phone_number in self.numbers:
-            raise twilio_error(21452, number=n.phone_number)
+            raise twilio_error(21422, number=n.phone_number)
         now = self.clock.now()
         number = PhoneNumber(
             sid=self.sids.new(Prefix.PHONE_NUMBER),
@@ -588,7 +588,7 @@ class State:
         )
 
     def cancel(self, message: Message) -> None:
-        if message.status not in (MessageStatus.SCHEDULED, MessageStatus.ACCEPTED):
+        if message.status is not MessageStatus.SCHEDULED:
             raise twilio_error(30409)
         self.set_status(message, MessageStatus.CANCELED)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import overload
 
 from twsim.core.pricing import Channel, Direction, NumberType
 from twsim.state import LedgerEntry
@@ -131,23 +132,65 @@ def period_bounds(period: str | None, today: date, created: date) -> tuple[date,
     return min(created, today), today
 
 
-def buckets(period: str | None, start: date, end: date) -> list[tuple[date, date]]:
-    """The ranges one list answers with: one per day/month/year, or the whole range."""
-    if period not in ("Daily", "Monthly", "Yearly"):
-        return [(start, end)]
-    out = []
-    cursor = start
-    while cursor <= end:
-        if period == "Daily":
-            stop = cursor
-        elif period == "Monthly":
-            stop = (cursor.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        else:
-            stop = cursor.replace(month=12, day=31)
-        stop = min(stop, end)
-        out.append((cursor, stop))
-        cursor = stop + timedelta(days=1)
-    return out
+class Buckets(Sequence[tuple[date, date]]):
+    """The ranges one list answers with: one per day/month/year, or the whole range.
+
+    Computed on demand, so a list over centuries costs only the page that is read.
+    """
+
+    __slots__ = ("end", "period", "start")
+
+    def __init__(self, period: str | None, start: date, end: date) -> None:
+        self.period = period
+        self.start = start
+        self.end = end
+
+    def __len__(self) -> int:
+        start, end = self.start, self.end
+        if self.period not in ("Daily", "Monthly", "Yearly"):
+            return 1
+        if start > end:
+            return 0
+        if self.period == "Daily":
+            return (end - start).days + 1
+        if self.period == "Monthly":
+            return (end.year - start.year) * 12 + end.month - start.month + 1
+        return end.year - start.year + 1
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[date, date]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[date, date]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[date, date] | list[tuple[date, date]]:
+        if isinstance(index, slice):
+            return [self._bucket(i) for i in range(len(self))[index]]
+        return self._bucket(range(len(self))[index])
+
+    def _bucket(self, i: int) -> tuple[date, date]:
+        start, end = self.start, self.end
+        if self.period == "Daily":
+            day = start + timedelta(days=i)
+            return day, day
+        if self.period == "Monthly":
+            years, month = divmod(start.month - 1 + i, 12)
+            first = date(start.year + years, month + 1, 1)
+            last = date(first.year, 12, 31) if month == 11 else _day_before(first, month)
+            return max(first, start), min(last, end)
+        if self.period == "Yearly":
+            year = start.year + i
+            return max(date(year, 1, 1), start), min(date(year, 12, 31), end)
+        return start, end
+
+
+def _day_before(first: date, month: int) -> date:
+    """The last day of `first`'s month (month 0-10, so the next month is in the same year)."""
+    return date(first.year, month + 2, 1) - timedelta(days=1)
+
+
+def buckets(period: str | None, start: date, end: date) -> Buckets:
+    return Buckets(period, start, end)
 
 
 def as_of(now: datetime) -> str:

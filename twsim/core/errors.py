@@ -63,7 +63,7 @@ CATALOG: dict[int, tuple[int, str]] = {
     21620: (400, "Invalid media URL(s)."),
     21623: (400, "Number of media files exceeds allowed limit."),
     21422: (400, "Phone number is not available: {number}"),
-    21452: (400, "Phone number already provisioned: {number}"),
+    21402: (400, "Invalid Url: {url}"),
     21609: (400, "Invalid StatusCallback url: {url}"),
     21701: (400, "The Messaging Service Sid {sid} is invalid."),
     20009: (409, "Cannot delete message because it is not in a final state"),

@@ -60,7 +60,9 @@ async def twilio_errors(request: web.Request, handler: Handler) -> web.StreamRes
     except TwilioError as exc:
         error = exc
     except web.HTTPException as exc:
-        if exc.status < 400:
+        if exc.status < 400:  # a redirect (media content): record it, let aiohttp send it
+            if request.path.startswith(ROOT):
+                await _record(request, exc.status, None, time.perf_counter() - started)
             raise
         error = _from_http(request, exc)
     except Exception:

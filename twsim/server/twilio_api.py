@@ -377,8 +377,11 @@ def _number_fields(form: MultiMapping[Any]) -> dict[str, str | None]:
 
 
 def _is_web_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
 
 
 def _apply_number_fields(number: PhoneNumber, fields: dict[str, str | None]) -> None:
