@@ -191,12 +191,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recording(path: str, command: str) -> Any:
+    """Read a recording; a bad one is a one-line error, a cut last line a warning."""
+    import warnings
+
+    from twsim.recording import RecordingError, RecordingWarning, read_recording
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RecordingWarning)
+        try:
+            recording = read_recording(path)
+        except RecordingError as exc:
+            raise CliError(str(exc)) from None
+    for warning in caught:
+        print(f"twsim {command}: warning: {warning.message}", file=sys.stderr)
+    return recording
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from twsim.config import load_prices
-    from twsim.recording import read_recording
     from twsim.report import build
 
-    recording = read_recording(args.recording)
+    recording = _recording(args.recording, "report")
     prices = load_prices(args.prices) if args.prices else None
     report = build(recording.events, prices=prices)
     title = f"twsim report: {args.recording}" + (f" (priced with {prices.name})" if prices else "")
@@ -204,12 +220,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from twsim.recording import read_recording
+    from twsim.recording import RecordingError
     from twsim.scenario.replay import inbound_texts, replay
     from twsim.scenario.target import LocalTarget, RemoteTarget, Target
     from twsim.simulator import Simulator
 
-    recording = read_recording(args.recording)
+    recording = _recording(args.recording, "replay")
     speed = None if args.speed == "max" else _positive(args.speed, "--speed")
     config = _config(args)
     texts = inbound_texts(recording.events, to=args.to)
@@ -219,6 +235,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise CliError(
             "--record needs the in-process gateway; record on the remote side with `twsim serve --record`"
         )
+    if args.record and Path(args.record).exists() and not args.force:
+        raise CliError(f"{args.record} already exists; use --force to overwrite it")
 
     async def run() -> list[Any]:
         sim: Simulator | None = None
@@ -240,6 +258,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
             target = LocalTarget(sim.gateway, source="replay")
         try:
             await replay(texts, target, speed=speed)
+            if sim is not None:  # everything this gateway did: what its recording holds
+                return list(sim.gateway.events)
             return await target.events()
         finally:
             await target.close()
@@ -248,7 +268,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     from twsim.report import build
 
-    events = _run(run())
+    try:
+        events = _run(run())
+    except RecordingError as exc:
+        raise CliError(str(exc)) from None
     return _finish(build(events), args, f"twsim replay: {args.recording} at speed {args.speed}")
 
 
@@ -265,9 +288,8 @@ def _positive(text: str, flag: str) -> float:
 def cmd_diff(args: argparse.Namespace) -> int:
     from twsim import diff
     from twsim.config import load_prices
-    from twsim.recording import read_recording
 
-    before, after = read_recording(args.before), read_recording(args.after)
+    before, after = _recording(args.before, "diff"), _recording(args.after, "diff")
     prices = load_prices(args.prices) if args.prices else None
     result = diff.compare(before.events, after.events, prices=prices)
     problems = diff.DiffThresholds.from_args(args).violations(result)
@@ -332,6 +354,34 @@ def cmd_load(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"threshold crossed: {problem}", file=sys.stderr)
     return EXIT_THRESHOLD if problems else 0
+
+
+# -- import ------------------------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace) -> int:
+    from twsim.config import load_prices
+    from twsim.importer import ImportFailed, import_files
+
+    prices = load_prices(args.prices) if args.prices else None
+    try:
+        result = import_files(
+            args.files,
+            args.output,
+            anonymize=args.anonymize,
+            seed=args.seed,
+            window_s=args.window,
+            prices=prices,
+            force=args.force,
+        )
+    except ImportFailed as exc:
+        raise CliError(str(exc)) from None
+    for warning in result.warnings:
+        print(f"twsim import: warning: {warning}", file=sys.stderr)
+    print(
+        f"imported {result.messages} messages ({result.inbound} inbound, {result.outbound} "
+        f"outbound) from {len(args.files)} file(s) into {result.output}"
+        + (" (anonymized)" if args.anonymize else "")
+    )
+    return 0
 
 
 # -- parser ------------------------------------------------------------------------------------
@@ -545,6 +595,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     diff_module.add_arguments(diff_cmd)
     diff_cmd.set_defaults(handler=cmd_diff)
+
+    import_cmd = commands.add_parser(
+        "import",
+        help="turn a Twilio message log (Console CSV or REST JSON) into a recording",
+        description="Convert Twilio Console message-log CSV exports and REST Messages list JSON (pages, arrays or JSON lines) into a twsim recording, for report, diff and replay.",
+    )
+    import_cmd.add_argument("files", nargs="+", metavar="FILE", help="CSV or JSON exports")
+    import_cmd.add_argument(
+        "-o", "--output", required=True, metavar="PATH", help="the recording to write (JSONL)"
+    )
+    import_cmd.add_argument(
+        "--anonymize",
+        action="store_true",
+        help="fake phone numbers and SIDs, scrub bodies (length, encoding, segments kept)",
+    )
+    import_cmd.add_argument(
+        "--seed", type=int, default=0, help="seed of the fake numbers and bodies (default 0)"
+    )
+    import_cmd.add_argument(
+        "--window",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="attribute an outbound message to an inbound at most this long before (default 60)",
+    )
+    import_cmd.add_argument(
+        "--prices",
+        metavar="NAME|PATH",
+        help="price messages the log has no price for with this table (e.g. us)",
+    )
+    import_cmd.add_argument("--force", action="store_true", help="overwrite an existing output")
+    import_cmd.set_defaults(handler=cmd_import)
     return parser
 
 
