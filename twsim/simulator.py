@@ -79,9 +79,8 @@ class Simulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
         await site.start()
-        server = site._server
-        if self.port == 0 and server is not None and getattr(server, "sockets", None):
-            self.port = server.sockets[0].getsockname()[1]
+        if self.port == 0:
+            self.port = self._runner.addresses[0][1]
         self.gateway.state.media_base_url = self.url
         if self.recorder is not None:
             self.recorder.start()
