@@ -20,7 +20,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check twsim tests bench
-	$(BIN)/mypy twsim/core
+	$(BIN)/mypy --follow-imports=silent twsim/core
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

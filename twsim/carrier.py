@@ -3,11 +3,13 @@
 For every created message it waits for the sender's queue, then walks the steps the
 lifecycle rules give (sending, sent, delivered or undelivered or failed), asking the state
 to record each one and sending a signed status callback for the statuses Twilio reports.
-A failing callback is recorded and never harms the message.
+Callbacks run beside the lifecycle: a slow or failing callback is recorded and never
+holds the message back or harms it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from twsim.core.lifecycle import (
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 class Carrier:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
+        self._callbacks: dict[str, asyncio.Task[None]] = {}
 
     def start(self, message: Message) -> None:
         self.gateway.spawn(self._carry(message))
@@ -59,7 +62,27 @@ class Carrier:
     ) -> None:
         self.gateway.state.set_status(message, status, error_code)
         if status in CALLBACK_STATUSES and message.status_callback:
-            await self.callback(message, status)
+            self._queue_callback(message, status)
+
+    def _queue_callback(self, message: Message, status: MessageStatus) -> None:
+        """Send a callback without holding the message back; one message's callbacks go
+        out one after another, in status order."""
+        sid = message.sid
+        task = self.gateway.spawn(self._after(self._callbacks.get(sid), message, status))
+        self._callbacks[sid] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._callbacks.get(sid) is done:
+                del self._callbacks[sid]
+
+        task.add_done_callback(forget)
+
+    async def _after(
+        self, previous: asyncio.Task[None] | None, message: Message, status: MessageStatus
+    ) -> None:
+        if previous is not None:
+            await asyncio.wait({previous})
+        await self.callback(message, status)
 
     async def callback(self, message: Message, status: MessageStatus) -> None:
         """Send the status callback for `status`; record how it went."""

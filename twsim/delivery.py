@@ -8,8 +8,9 @@ the transport failure.
 
 HTTP redirects (301, 302, 303, 307, 308) are followed, at most `MAX_HTTP_REDIRECTS` per
 try (11215 beyond): each hop is a new request signed for its own URL, keeps the method and
-the parameters (a 303 turns it into a GET with the parameters in the query), and carries
-the cookies the earlier hops set. Interpreting a response (TwiML, plain text, 11200 on a
+the parameters (a 303 turns a POST into a GET with the parameters in the query; a GET's
+Location is fetched as given, since it already carries the query the app wants), and
+carries the cookies the earlier hops set. Interpreting a response (TwiML, plain text, 11200 on a
 500...) is the caller's business.
 """
 
@@ -201,9 +202,7 @@ class WebhookClient:
         for hop in range(MAX_HTTP_REDIRECTS + 1):
             result.final_url = url
             public = (
-                signing_url(url, request.public_base_url)
-                if urlsplit(url)[:2] == origin
-                else url
+                signing_url(url, request.public_base_url) if urlsplit(url)[:2] == origin else url
             )
             location = await self._hop(
                 request, method, url, public, params, cookies, settings, deadline, result
@@ -214,7 +213,9 @@ class WebhookClient:
                 raise _Failure(
                     READ, 11215, f"more than {MAX_HTTP_REDIRECTS} HTTP redirects, last to {url}"
                 )
-            if result.status == 303:
+            if method == "GET":
+                params = []  # a GET's Location is fetched as given: the app wrote its query
+            elif result.status == 303:
                 method = "GET"
             url = dialled_url(urljoin(public, location), request.public_base_url, url)
             url = url.partition("#")[0]

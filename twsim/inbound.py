@@ -5,7 +5,13 @@ parameters, the conversation's cookies. The answer is read as TwiML, plain text 
 nothing; each `<Message>` becomes an `outbound-reply` through `State.create_message`;
 `<Redirect>` is followed (at most `max_redirects` times). When the app fails (no
 connection, timeout, non-2xx, bad TwiML, wrong content type) the failure is recorded
-with Twilio's code and the fallback URL, if any, is called with `ErrorCode` and `ErrorUrl`.
+with Twilio's code and the fallback URL, if any, is called with `ErrorCode` and `ErrorUrl`
+(the URL whose answer failed).
+
+Relative URLs in an answer (`<Redirect>`, `action`, `statusCallback`, `<Media>`) resolve
+against the URL of the document they came in, after HTTP redirects, as the app sees it.
+Behind `webhook.public_base_url`, absolute URLs under that base are dialled on the
+configured URL's origin, so an app that writes its public URLs still gets called.
 """
 
 from __future__ import annotations
@@ -305,11 +311,12 @@ class InboundHandler:
     ) -> None:
         inbound = outcome.inbound
         callback = verb.callback_url
+        shown_url = signing_url(doc_url, self.gateway.config.webhook.public_base_url)
         request = OutboundRequest(
             to=verb.to or inbound.from_,
             from_=verb.from_ or inbound.to,
             body=verb.body,
-            media_urls=tuple(self._resolve(doc_url, m) for m in verb.media),
+            media_urls=tuple(urljoin(shown_url, m) for m in verb.media),
             status_callback=self._resolve(doc_url, callback) if callback else None,
             status_callback_method=verb.method,
             direction=MessageDirection.OUTBOUND_REPLY,

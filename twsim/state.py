@@ -293,7 +293,9 @@ class State:
     def _receive(
         self, from_: str | None, to: str | None, body: str, media_urls: tuple[str, ...]
     ) -> Received:
-        number = self.numbers.get(phone.normalize(to or "") or (to or ""))
+        if not to or not to.strip():
+            raise twilio_error(21604)
+        number = self.numbers.get(phone.normalize(to) or to)
         if number is None:
             raise ApiError(
                 21606,

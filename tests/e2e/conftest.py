@@ -1,0 +1,46 @@
+"""Fixtures for end-to-end tests: a validating loopback app for the gateway to call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from apps import Gate, RawServer, TwilioApp, Unaccepting
+
+
+@pytest.fixture
+async def app(serve_app: Any) -> TwilioApp:
+    """A started `TwilioApp` that checks signatures with the default auth token."""
+    return await TwilioApp().start(serve_app)
+
+
+@pytest.fixture
+async def gate(app: TwilioApp) -> AsyncIterator[Gate]:
+    """Holds slow handlers; released when the test ends, before the app stops."""
+    held = Gate(limit_s=5.0)
+    yield held
+    held.release()
+
+
+@pytest.fixture
+def unaccepting() -> Iterator[Unaccepting]:
+    """A loopback port where connections are never accepted (connect timeouts)."""
+    server = Unaccepting()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[Any]:
+    """`await raw_server(answer_bytes)` starts a `RawServer`; all are closed at the end."""
+    started: list[RawServer] = []
+
+    async def start(answer: bytes) -> RawServer:
+        server = await RawServer(answer).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        await server.close()
