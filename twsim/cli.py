@@ -14,6 +14,7 @@ from typing import Any
 
 from twsim import __version__
 from twsim.config import DEFAULT_HOST, DEFAULT_PORT, Config, load_config
+from twsim.recording import RecordingError
 from twsim.schema import SchemaError
 
 DEFAULT_SIM = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
@@ -237,6 +238,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         )
     if args.record and Path(args.record).exists() and not args.force:
         raise CliError(f"{args.record} already exists; use --force to overwrite it")
+    unknown = sorted({t.to for t in texts} - {n.phone_number for n in config.numbers})
+    if unknown and not args.sim:
+        print(
+            f"twsim replay: note: the recorded texts go to {', '.join(unknown[:5])}"
+            f"{', ...' if len(unknown) > 5 else ''}, which this "
+            "gateway does not have (they will be rejected); --to sends them to one it has",
+            file=sys.stderr,
+        )
 
     async def run() -> list[Any]:
         sim: Simulator | None = None
@@ -291,6 +300,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     before, after = _recording(args.before, "diff"), _recording(args.after, "diff")
     prices = load_prices(args.prices) if args.prices else None
+    if prices is None and before.header.prices != after.header.prices:
+        tables = [
+            " ".join(
+                str(r.header.prices[k]) for k in ("name", "taken", "digest") if k in r.header.prices
+            )
+            for r in (before, after)
+        ]
+        print(
+            f"twsim diff: note: the two were priced with different tables ({tables[0]} / {tables[1]}); "
+            "--prices prices both with one",
+            file=sys.stderr,
+        )
     result = diff.compare(before.events, after.events, prices=prices)
     problems = diff.DiffThresholds.from_args(args).violations(result)
     if args.json:
@@ -638,7 +659,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.handler(args))
-    except (CliError, SchemaError) as exc:
+    except (CliError, SchemaError, RecordingError) as exc:
         print(f"twsim {args.command}: {exc}", file=sys.stderr)
         return getattr(exc, "code", 2)
     except KeyboardInterrupt:

@@ -140,7 +140,7 @@ def render(diff: Diff, names: tuple[str, str] = ("before", "after")) -> str:
         "",
     ]
     lines.append(
-        f"amplification {diff.amplification_increase:+.2f} messages per inbound, cost {format_money(diff.cost_increase)}, "
+        f"amplification {diff.amplification_increase:+.2f} messages per inbound, cost {'+' if diff.cost_increase >= 0 else ''}{format_money(diff.cost_increase)}, "
         f"webhook p99 {'' if diff.p99_increase_ms is None else f'{diff.p99_increase_ms:+.1f} ms'}, new errors {diff.new_errors}"
     )
     lines.append(

@@ -170,13 +170,9 @@ class Load:
             params = [p for p in params if p[0] not in names] + extra
         return message, params
 
-    def _price(self, message: Message, direction: Direction, segments: int) -> Decimal:
-        channel = Channel.MMS if message.media and direction is Direction.INBOUND else Channel.SMS
-        country = (
-            message.country
-            if direction is Direction.INBOUND
-            else (phone.country_of(message.from_ or "") or "US")
-        )
+    def _price(
+        self, country: str, direction: Direction, channel: Channel, segments: int
+    ) -> Decimal:
         try:
             return self.prices.charge(
                 PriceKey(country, NumberType.LOCAL, direction, channel), segments
@@ -203,7 +199,10 @@ class Load:
         r = self.result
         r.requests += 1
         r.inbound_segments += message.num_segments
-        r.inbound_cost += self._price(message, Direction.INBOUND, message.num_segments)
+        channel = Channel.MMS if message.media else Channel.SMS
+        r.inbound_cost += self._price(
+            message.country, Direction.INBOUND, channel, message.num_segments
+        )
         record_ms(r.latency, outcome.latency_s * 1000)
         if outcome.error_code is not None or outcome.status is None:
             r.errors[outcome.error_code or 11200] += 1
@@ -215,18 +214,24 @@ class Load:
             assert answer.error is not None
             r.errors[answer.error.code] += 1
             return
-        bodies: list[str] = []
+        # (body, has media, recipient) of each reply; a reply goes to the sender by default
+        replies: list[tuple[str, bool, str]] = []
         if answer.kind is AnswerKind.TEXT and answer.text:
-            bodies = [answer.text]
+            replies = [(answer.text, False, message.from_ or "")]
         elif answer.document is not None:
-            bodies = [m.body for m in answer.document.plan().messages]
+            replies = [
+                (m.body, bool(m.media), m.to or message.from_ or "")
+                for m in answer.document.plan().messages
+            ]
             for warning in answer.document.warnings:
                 r.errors[warning.code] += 1
-        for body in bodies:
+        for body, media, to in replies:
             segments = segment(body).count
+            country = phone.country_of(to) or "US"
+            channel = Channel.MMS if media else Channel.SMS
             r.replies += 1
             r.reply_segments += segments
-            r.reply_cost += self._price(message, Direction.OUTBOUND, segments)
+            r.reply_cost += self._price(country, Direction.OUTBOUND, channel, segments)
 
     async def run(self) -> LoadResult:
         started = time.perf_counter()

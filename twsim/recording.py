@@ -2,15 +2,18 @@
 
 The first line is a versioned header; every further line is one self-contained event
 (`Event.to_json`). Lines are buffered and flushed at least every second, so a run that is
-killed leaves a readable file whose last line may be cut short; the reader tolerates that
-one cut line with a warning. No secret (auth token, API secret, signature) is ever written:
-events do not carry them.
+killed leaves a readable file whose last line may be cut short (even inside a character);
+the reader tolerates that one cut line with a warning. No secret (auth token, API secret,
+signature) is ever written: events do not carry them, and the recorder masks the password
+of any URL written `scheme://user:password@host`, as webhook URLs with basic auth are.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +29,10 @@ if TYPE_CHECKING:
 FORMAT = "twsim-recording"
 VERSION = 1
 FLUSH_EVERY_S = 0.5
+
+# the password of a URL's user info (`https://user:password@host/...`): Twilio sends HTTP
+# basic auth from webhook and callback URLs written that way, so it is a secret
+_URL_PASSWORD = re.compile(r"(\w://[^/\s:@\"]*):[^/\s@\"]*@")
 
 
 class RecordingError(ValueError):
@@ -111,12 +118,18 @@ class Recorder:
         force: bool = False,
     ) -> Recorder:
         prices = gateway.prices
+        meta = dict(meta or {})
         header = Header(
             started_at=gateway.events.started_at.isoformat(),
             seed=gateway.config.seed,
-            prices={"name": prices.name, "taken": prices.taken, "currency": prices.currency},
-            scenario=(meta or {}).pop("scenario", None),
-            meta=meta or {},
+            prices={
+                "name": prices.name,
+                "taken": prices.taken,
+                "currency": prices.currency,
+                "digest": _digest(prices.countries),
+            },
+            scenario=meta.pop("scenario", None),
+            meta=meta,
         )
         return cls(open_new(path, force=force), header, gateway)
 
@@ -129,10 +142,10 @@ class Recorder:
         self._schedule_flush()
 
     def _write(self, event: Event) -> None:
-        self._out.write(
-            json.dumps(event.to_json(), separators=(",", ":"), ensure_ascii=False, default=str)
-            + "\n"
-        )
+        line = json.dumps(event.to_json(), separators=(",", ":"), ensure_ascii=False, default=str)
+        if "@" in line:
+            line = _URL_PASSWORD.sub(r"\1:***@", line)
+        self._out.write(line + "\n")
         self.written += 1
 
     def _schedule_flush(self) -> None:
@@ -158,6 +171,12 @@ class Recorder:
             self._out.close()
 
 
+def _digest(countries: Any) -> str:
+    """A short fingerprint of a price table's figures (same name, other prices: other digest)."""
+    text = repr(sorted(dict(countries).items()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 @dataclass(slots=True)
 class Recording:
     header: Header
@@ -166,49 +185,66 @@ class Recording:
 
 
 def iter_events(path: str | Path) -> Iterator[Header | Event]:
-    """The header, then each event, of a recording; errors name the file and line."""
+    """The header, then each event, of a recording; errors name the file and line.
+
+    Only the last line may be cut short (a run killed mid-write): it is skipped with a
+    `RecordingWarning`. Anything wrong before it is a `RecordingError`.
+    """
     path = Path(path)
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read: {exc.strerror}") from None
     with handle:
         lines = iter(handle)
-        first = next(lines, "")
+        first = next(lines, b"")
         if not first.strip():
             raise RecordingError(f"{path}:1: empty file (a recording starts with its header line)")
         try:
-            yield Header.from_json(json.loads(first), f"{path}:1")
-        except json.JSONDecodeError:
+            raw = json.loads(first)
+        except (json.JSONDecodeError, UnicodeDecodeError):
             raise RecordingError(
                 f"{path}:1: not a twsim recording (the header line is not JSON)"
             ) from None
-        previous: tuple[int, str] | None = None
+        yield Header.from_json(raw, f"{path}:1")
+        previous: tuple[int, bytes] | None = None
         for number, line in enumerate(lines, start=2):
             if previous is not None:
                 yield _event(path, *previous)
             previous = (number, line)
         if previous is not None:
             number, line = previous
-            if not line.endswith("\n"):
-                try:
-                    yield _event(path, number, line)
-                except RecordingError:
-                    warnings.warn(
-                        f"{path}:{number}: the last line is cut short and was skipped",
-                        RecordingWarning,
-                        stacklevel=2,
-                    )
-            else:
+            if line.endswith(b"\n"):
                 yield _event(path, number, line)
+                return
+            try:
+                event = _event(path, number, line)
+            except RecordingError:
+                warnings.warn(
+                    f"{path}:{number}: the last line is cut short and was skipped",
+                    RecordingWarning,
+                    stacklevel=2,
+                )
+                return
+            yield event
 
 
-def _event(path: Path, number: int, line: str) -> Event:
+def _event(path: Path, number: int, line: bytes) -> Event:
     if not line.strip():
         raise RecordingError(f"{path}:{number}: empty line")
     try:
-        return Event.from_json(json.loads(line))
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raw = json.loads(line)
+    except UnicodeDecodeError:
+        raise RecordingError(f"{path}:{number}: malformed event (not UTF-8)") from None
+    except json.JSONDecodeError as exc:
+        raise RecordingError(f"{path}:{number}: malformed event ({exc})") from None
+    if not isinstance(raw, dict):
+        raise RecordingError(f"{path}:{number}: malformed event (not a JSON object)")
+    try:
+        return Event.from_json(raw)
+    except KeyError as exc:
+        raise RecordingError(f"{path}:{number}: malformed event (no {exc} field)") from None
+    except (TypeError, ValueError) as exc:
         raise RecordingError(f"{path}:{number}: malformed event ({exc})") from None
 
 

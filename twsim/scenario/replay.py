@@ -8,6 +8,7 @@ run records like any other.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable
 
 from twsim.events import Event, EventType
@@ -48,7 +49,7 @@ async def replay(texts: list[Text], target: Target, *, speed: float | None = 1.0
         scheduler = OpenScheduler(speed)
         scheduler.start()
         for text in texts:
-            scheduler.at(text.planned_s, lambda lateness, text=text: target.send(text, lateness))
+            scheduler.at(text.planned_s, functools.partial(_send, target, text))
         await scheduler.idle()
     else:
         for index, text in enumerate(texts):
@@ -56,3 +57,7 @@ async def replay(texts: list[Text], target: Target, *, speed: float | None = 1.0
             if index % 100 == 99:
                 await asyncio.sleep(0)  # let webhooks start while the rest queue up
     await target.quiet(None)
+
+
+def _send(target: Target, text: Text, lateness_s: float) -> None:
+    target.send(text, lateness_s)
