@@ -94,8 +94,8 @@ def url_with_body_hash(url: str, body: bytes) -> str:
     base, hash_mark, fragment = url.partition("#")
     if "?" not in base:
         separator = "?"
-    elif base.endswith(("?", "&")):
-        separator = ""
+    elif base.endswith("&") or (base.endswith("?") and base.count("?") == 1):
+        separator = ""  # the query is empty or already ends with a separator
     else:
         separator = "&"
     return f"{base}{separator}{BODY_HASH_PARAM}={body_sha256(body)}{hash_mark}{fragment}"
