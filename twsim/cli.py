@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from twsim import __version__
-from twsim.config import DEFAULT_HOST, DEFAULT_PORT, Config, load_config
+from twsim.config import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    Config,
+    load_config,
+)
 from twsim.recording import RecordingError
 from twsim.schema import SchemaError
 
@@ -534,12 +541,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument(
         "--account-sid",
-        default="AC0123456789abcdef0123456789abcdef",
+        default=DEFAULT_ACCOUNT_SID,
         help="AccountSid sent in the params",
     )
     load.add_argument(
         "--auth-token",
-        default="0123456789abcdef0123456789abcdef",
+        default=DEFAULT_AUTH_TOKEN,
         help="token the app validates signatures with",
     )
     load.add_argument(
@@ -664,6 +671,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return getattr(exc, "code", 2)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `twsim report rec.jsonl | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from twsim.core.pricing import NumberType, PriceTable
 from twsim.schema import SchemaError, Section, load_yaml_file
 
 DEFAULT_ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
-DEFAULT_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+DEFAULT_AUTH_TOKEN = "fedcba9876543210fedcba9876543210"
 DEFAULT_NUMBER = "+15005550006"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8910
