@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from twsim.config import Config, NumberConfig, config_from_dict
+from twsim.config import Config, config_from_dict
 from twsim.simulator import Simulator
 
 SimFactory = Callable[..., Awaitable[Simulator]]
@@ -50,14 +50,3 @@ async def serve_app(aiohttp_server: Any) -> AppFactory:
         return await aiohttp_server(app, host="127.0.0.1")  # type: ignore[no-any-return]
 
     return serve
-
-
-def number_config(sms_url: str | None = None, **fields: Any) -> NumberConfig:
-    """The default number, pointed at `sms_url`."""
-    return NumberConfig(sms_url=sms_url, **fields)
-
-
-def config_with(sms_url: str | None = None, **number_fields: Any) -> Config:
-    config = Config()
-    config.numbers = [number_config(sms_url, **number_fields)]
-    return config

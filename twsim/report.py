@@ -117,9 +117,14 @@ class ReportBuilder:
 
     # -- folding -------------------------------------------------------------------------------
     def add(self, event: Event) -> None:
-        if self.first_t is None:
-            self.first_t = event.t
-        self.last_t = event.t
+        if event.type in _NOT_TRAFFIC:
+            return  # the gateway's set-up, not part of the run: no effect on its duration
+        if event.type is not EventType.SEND_PLANNED:
+            # the gateway's clock times the run; a harness talking to a remote gateway
+            # writes its send.planned events without a time on that clock
+            if self.first_t is None:
+                self.first_t = event.t
+            self.last_t = event.t
         handler = _HANDLERS.get(event.type)
         if handler is not None:
             handler(self, event)
@@ -187,7 +192,9 @@ class ReportBuilder:
         d = e.data
         if d.get("latency_ms") is not None:
             record_ms(self.webhook_latency, float(d["latency_ms"]))
-        if d.get("error_code"):
+        status = d.get("http_status")
+        # no answer at all, or an answer that is not 2xx (Twilio's 11200 either way)
+        if d.get("error_code") or not (isinstance(status, int) and 200 <= status < 300):
             self.webhook_failures += 1
 
     def _warning(self, e: Event) -> None:
@@ -230,6 +237,8 @@ class ReportBuilder:
     def result(self) -> Report:
         return Report.from_builder(self)
 
+
+_NOT_TRAFFIC = frozenset({EventType.NUMBER_CHANGED, EventType.RESET})
 
 _HANDLERS = {
     EventType.INBOUND_RECEIVED: ReportBuilder._inbound_received,

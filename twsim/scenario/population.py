@@ -151,7 +151,8 @@ def typo(text: str, draws: Draws, *keys: int) -> str:
     at = draws.integer(0, len(text) - 1, TYPO_AT, *keys)
     if kind == 0 and len(text) > 1:
         at = min(at, len(text) - 2)
-        return text[:at] + text[at + 1] + text[at] + text[at + 2 :]
+        if text[at] != text[at + 1]:  # swapping two equal characters changes nothing
+            return text[:at] + text[at + 1] + text[at] + text[at + 2 :]
     if kind == 1 and len(text) > 1:
         return text[:at] + text[at + 1 :]
     if kind == 2:

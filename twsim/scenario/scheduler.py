@@ -3,14 +3,22 @@
 Nothing waits for an earlier send to finish (no coordinated omission): a slow app makes
 responses late, never the sends. How late each action actually started is measured and
 handed to it, so the report can show the schedule was kept.
+
+Actions always run in planned-time order (ties in the order they were planned), even when
+the loop falls behind and several are due at once, and an action planned for a time that
+has already come runs before any later one. So the order of what happens depends on the
+plan alone, never on how late the loop happened to be.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 from collections.abc import Callable
 
 Action = Callable[[float], None]
+
+_EARLY_S = 0.001  # timers may fire this much early (libuv counts milliseconds)
 
 
 class OpenScheduler:
@@ -25,6 +33,11 @@ class OpenScheduler:
         self.pending = 0
         self.fired = 0
         self._idle: asyncio.Event | None = None
+        self._queue: list[tuple[float, int, Action]] = []
+        self._planned = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_for: float | None = None
+        self._draining = False
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -38,24 +51,52 @@ class OpenScheduler:
         assert self._loop is not None
         return (self._loop.time() - self._start) * self.speed
 
+    def _due(self, planned: float) -> float:
+        return self._start + planned / self.speed
+
     def at(self, planned: float, action: Action) -> None:
         """Call `action(lateness_s)` at `planned` seconds (of planned time) after the start."""
-        loop = self._loop
-        assert loop is not None and self._idle is not None, "call start() first"
+        assert self._loop is not None and self._idle is not None, "call start() first"
         self.pending += 1
         self._idle.clear()
-        loop.call_at(self._start + planned / self.speed, self._fire, planned, action)
+        heapq.heappush(self._queue, (planned, self._planned, action))
+        self._planned += 1
+        if not self._draining and (self._timer_for is None or planned < self._timer_for):
+            self._arm()
 
-    def _fire(self, planned: float, action: Action) -> None:
+    def _arm(self) -> None:
+        """One loop timer, for the earliest planned action."""
+        assert self._loop is not None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = self._timer_for = None
+        if self._queue:
+            self._timer_for = self._queue[0][0]
+            self._timer = self._loop.call_at(self._due(self._timer_for), self._drain)
+
+    def _drain(self) -> None:
+        """Run every action that is due, earliest planned first."""
         assert self._loop is not None and self._idle is not None
-        lateness = self._loop.time() - (self._start + planned / self.speed)
-        self.fired += 1
+        self._timer = self._timer_for = None
+        self._draining = True
         try:
-            action(max(lateness, 0.0))
+            while self._queue:
+                planned, _, action = self._queue[0]
+                due = self._due(planned)
+                now = self._loop.time()
+                if due > now + _EARLY_S:
+                    break
+                heapq.heappop(self._queue)
+                self.fired += 1
+                try:
+                    action(max(now - due, 0.0))
+                finally:
+                    self.pending -= 1
         finally:
-            self.pending -= 1
+            self._draining = False
             if self.pending == 0:
                 self._idle.set()
+            self._arm()
 
     async def idle(self) -> None:
         """Wait until nothing is planned any more."""

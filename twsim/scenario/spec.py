@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -132,16 +133,13 @@ def scenario_from_dict(data: Any, *, source: str | None = None) -> Scenario:
     )
     population.done()
     gateway = top.section("gateway")
-    scenario.to = (
-        [gateway.convert("to", _number)]
-        if gateway.has("to") and isinstance(gateway.raw("to"), str)
-        else [_number(n) for n in gateway.list("to", [])]
-    )
+    scenario.to = gateway.convert("to", _numbers, [])
     scenario.sms_url = gateway.str("sms_url", None)
     gateway.done()
     texts = top.section("texts", required=True)
     scenario.bodies = _bodies(texts)
-    scenario.variables = {str(k): str(v) for k, v in (texts.raw("variables", {}) or {}).items()}
+    variables = texts.section("variables")
+    scenario.variables = {str(k): str(v) for k, v in variables.data.items()}
     if texts.has("data"):
         base = Path(source).parent if source else Path.cwd()
         scenario.data_rows = texts.convert("data", lambda v: read_rows(base / str(v)))
@@ -161,12 +159,21 @@ def _bodies(texts: Section) -> list[WeightedBody]:
             if isinstance(item, str):
                 out.append(WeightedBody(item, 1.0, template))
                 continue
-            entry = Section(item, f"{key}[{index}]", texts.source)
+            where = f"{texts.path}.{key}[{index}]"
+            if not isinstance(item, Mapping):
+                raise SchemaError(
+                    where,
+                    f"expected a string or a mapping, got {type(item).__name__} {item!r}",
+                    line=texts.line_of(key),
+                    source=texts.source,
+                )
+            entry = Section(item, where, texts.source)
             body = entry.str("template" if template else "body")
             out.append(WeightedBody(body, entry.number("weight", 1.0, minimum=0), template))
             entry.done()
     if out and sum(b.weight for b in out) <= 0:
-        raise texts.error("bodies", "the weights add up to zero")
+        key = "bodies" if texts.has("bodies") else "templates"
+        raise texts.error(key, "the weights add up to zero")
     return out
 
 
@@ -245,6 +252,11 @@ def _number(value: Any) -> str:
     if number is None:
         raise ValueError(f"not an E.164 phone number: {value!r}")
     return number
+
+
+def _numbers(value: Any) -> list[str]:
+    """One number or a list of them."""
+    return [_number(n) for n in (value if isinstance(value, list) else [value])]
 
 
 def _country(value: Any) -> str:
