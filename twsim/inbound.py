@@ -24,7 +24,7 @@ from twsim.attribution import Cause
 from twsim.core.answer import Answer, AnswerKind, interpret
 from twsim.core.errors import TwilioError, TwimlError, WebhookError
 from twsim.core.lifecycle import MessageDirection
-from twsim.core.twiml import MessageVerb
+from twsim.core.twiml import MessageVerb, Plan
 from twsim.delivery import WebhookRequest, WebhookResult, dialled_url, signing_url
 from twsim.events import EventType
 from twsim.model import Account, Message, PhoneNumber
@@ -85,6 +85,19 @@ class InboundOutcome:
 
 
 @dataclass(slots=True)
+class _Handling:
+    """One inbound text being handled: its outcome so far, its account and its number."""
+
+    outcome: InboundOutcome
+    account: Account
+    number: PhoneNumber
+
+    @property
+    def inbound(self) -> Message:
+        return self.outcome.inbound
+
+
+@dataclass(slots=True)
 class _Target:
     url: str
     method: str
@@ -125,9 +138,10 @@ class InboundHandler:
         account = self.gateway.state.accounts.get(message.account_sid)
         if target is None or account is None:
             return outcome
+        handling = _Handling(outcome, account, number)
         params = inbound_params(message, self.gateway.state.media_base_url)
         answer, failed_url = await self._exchange(
-            outcome, account, number, "primary", target.url, target.method, params
+            handling, "primary", target.url, target.method, params
         )
         if answer.kind is AnswerKind.ERROR and target.fallback_url:
             assert answer.error is not None
@@ -137,53 +151,39 @@ class InboundHandler:
                 ("ErrorUrl", failed_url),
             ]
             await self._exchange(
-                outcome,
-                account,
-                number,
-                "fallback",
-                target.fallback_url,
-                target.fallback_method,
-                fallback_params,
+                handling, "fallback", target.fallback_url, target.fallback_method, fallback_params
             )
         return outcome
 
     async def _exchange(
-        self,
-        outcome: InboundOutcome,
-        account: Account,
-        number: PhoneNumber,
-        kind: str,
-        url: str,
-        method: str,
-        params: list[tuple[str, str]],
+        self, handling: _Handling, kind: str, url: str, method: str, params: list[tuple[str, str]]
     ) -> tuple[Answer, str]:
         """Call `url`, carry out the answer, and follow redirects.
 
         Returns the last answer and the URL it came from (as the app sees it).
         """
+        outcome = handling.outcome
         max_redirects = self.gateway.config.webhook.max_redirects
         redirects = 0
         while True:
-            result, attempt_sid = await self._call(
-                outcome, account, number, kind, url, method, params
-            )
+            result, attempt_sid = await self._call(handling, kind, url, method, params)
             doc_url = result.final_url or url.partition("#")[0]
             shown_url = signing_url(doc_url, self.gateway.config.webhook.public_base_url)
             answer = self._answer(result)
+            plan = answer.document.plan() if answer.document is not None else None
             outcome.attempts[-1].answer = str(answer.kind)
-            self._record_answer(outcome, attempt_sid, answer)
+            self._record_answer(outcome, attempt_sid, answer, plan)
             if answer.kind is AnswerKind.ERROR:
                 assert answer.error is not None
                 outcome.error_code = answer.error.code
                 return answer, shown_url
             cause = Cause(outcome.inbound.sid, attempt_sid, "twiml")
             if answer.kind is AnswerKind.TEXT and answer.text:
-                self._reply(outcome, account, MessageVerb(body=answer.text), doc_url, cause)
-            if answer.kind is not AnswerKind.TWIML or answer.document is None:
+                self._reply(handling, MessageVerb(body=answer.text), doc_url, cause)
+            if plan is None:
                 return answer, shown_url
-            plan = answer.document.plan()
             for verb in plan.messages:
-                self._reply(outcome, account, verb, doc_url, cause)
+                self._reply(handling, verb, doc_url, cause)
             if plan.redirect is None:
                 return answer, shown_url
             redirects += 1
@@ -202,16 +202,10 @@ class InboundHandler:
         return dialled_url(urljoin(signing_url(doc_url, public), reference), public, doc_url)
 
     async def _call(
-        self,
-        outcome: InboundOutcome,
-        account: Account,
-        number: PhoneNumber,
-        kind: str,
-        url: str,
-        method: str,
-        params: list[tuple[str, str]],
+        self, handling: _Handling, kind: str, url: str, method: str, params: list[tuple[str, str]]
     ) -> tuple[WebhookResult, str]:
         gateway = self.gateway
+        outcome, account, number = handling.outcome, handling.account, handling.number
         inbound = outcome.inbound
         phone = inbound.from_ or ""
         attempt_sid = gateway.state.sids.new("WA")
@@ -270,15 +264,15 @@ class InboundHandler:
             return Answer(AnswerKind.ERROR, error=WebhookError(code, result.error))
         return interpret(result.status, result.content_type, result.body)
 
-    def _record_answer(self, outcome: InboundOutcome, attempt_sid: str, answer: Answer) -> None:
+    def _record_answer(
+        self, outcome: InboundOutcome, attempt_sid: str, answer: Answer, plan: Plan | None
+    ) -> None:
         if answer.kind is AnswerKind.ERROR:
             assert answer.error is not None
             self._emit_warning(outcome, attempt_sid, answer.error)
             return
-        document = answer.document
-        for warning in document.warnings if document else ():
+        for warning in answer.document.warnings if answer.document else ():
             self._emit_warning(outcome, attempt_sid, warning)
-        plan = document.plan() if document else None
         self.gateway.events.emit(
             EventType.TWIML_EXECUTED,
             inbound=outcome.inbound.sid,
@@ -301,14 +295,8 @@ class InboundHandler:
             fatal=getattr(error, "fatal", True),
         )
 
-    def _reply(
-        self,
-        outcome: InboundOutcome,
-        account: Account,
-        verb: MessageVerb,
-        doc_url: str,
-        cause: Cause,
-    ) -> None:
+    def _reply(self, handling: _Handling, verb: MessageVerb, doc_url: str, cause: Cause) -> None:
+        outcome = handling.outcome
         inbound = outcome.inbound
         callback = verb.callback_url
         shown_url = signing_url(doc_url, self.gateway.config.webhook.public_base_url)
@@ -322,7 +310,9 @@ class InboundHandler:
             direction=MessageDirection.OUTBOUND_REPLY,
         )
         try:
-            outcome.replies.append(self.gateway.state.create_message(account, request, cause=cause))
+            outcome.replies.append(
+                self.gateway.state.create_message(handling.account, request, cause=cause)
+            )
         except TwilioError as error:
             code = _VERB_CODES.get(error.code, error.code)
             self._emit_warning(
