@@ -19,7 +19,7 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check twsim tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy --follow-imports=silent twsim/core
 
 bench: $(STAMP)
