@@ -1,0 +1,185 @@
+"""Figure 3: does a flash burst go out on schedule?
+
+A seeded scenario: N students, each sending one text and then re-texting R times (every
+answer makes them retry, with certainty), planned in R + 1 waves so the whole burst runs
+at about the asked rate. It runs through `run_burst` against a gateway in this process
+whose number points at the trivial app. Lateness comes from the `send.planned` events.
+Side by side, the same plan runs against a target that does nothing, to show what the
+scheduler and event loop alone give on this machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bench import loops
+from bench.affinity import Placement
+from bench.children import Child
+from bench.figures import Figure, Target
+from bench.load import Clock
+from bench.sizes import Size
+from bench.stats import percentile, spread
+
+P99_TARGET_MS = 2.0
+SEED = 2026
+
+
+def scenario_data(size: Size) -> dict[str, Any]:
+    wave = size.burst_students / size.burst_rate  # one text per student per wave
+    return {
+        "name": "bench-flash",
+        "description": "flash burst: everyone texts, then re-texts on every answer",
+        "seed": SEED,
+        "population": {"size": size.burst_students},
+        "texts": {
+            "bodies": [{"body": "HERE 4417", "weight": 3}, {"body": "HERE 4471", "weight": 1}]
+        },
+        "arrival": {"kind": "flash", "within_s": wave},
+        "students": {
+            "retry_when": ".",
+            "retry_probability": 1.0,
+            "max_retries": size.burst_retexts,
+            "delay_s": [wave * 0.95, wave * 1.05],
+            "no_reply_after_s": 0,
+        },
+    }
+
+
+class NullTarget:
+    """Takes each planned text and does nothing with it, noting how late it came."""
+
+    def __init__(self) -> None:
+        self.lateness_ms: list[float] = []
+
+    def send(self, text: Any, lateness_s: float) -> None:
+        self.lateness_ms.append(lateness_s * 1000)
+
+    def listen(self, listener: Any) -> None:
+        pass
+
+    async def quiet(self, timeout: float | None = None) -> None:
+        pass
+
+    async def events(self) -> list[Any]:
+        return []
+
+    async def close(self) -> None:
+        pass
+
+
+def _percentiles(lateness_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(lateness_ms)
+    return {
+        "count": len(ordered),
+        "p50": percentile(ordered, 50),
+        "p90": percentile(ordered, 90),
+        "p99": percentile(ordered, 99),
+        "max": ordered[-1] if ordered else float("nan"),
+    }
+
+
+async def scheduler_alone(size: Size) -> dict[str, Any]:
+    from twsim.scenario.burst import Burst
+    from twsim.scenario.spec import scenario_from_dict
+
+    target = NullTarget()
+    burst = Burst(scenario_from_dict(scenario_data(size)), target, to="+15005550006")
+    await burst.run()
+    return _percentiles(target.lateness_ms)
+
+
+async def gateway_burst(app: Child, size: Size) -> dict[str, Any]:
+    from twsim.config import Config
+    from twsim.events import EventType
+    from twsim.scenario.runner import run_burst
+    from twsim.scenario.spec import scenario_from_dict
+    from twsim.simulator import Simulator
+
+    config = Config(seed=SEED)
+    config.numbers[0].sms_url = f"{app.url}/sms"
+    scenario = scenario_from_dict(scenario_data(size))
+    async with Simulator(config, port=0) as sim:
+        clock = Clock()
+        result = await run_burst(scenario, sim=sim)
+        spent = clock.round(1)
+    took = spent.wall_s
+    planned = [e for e in result.events if e.type is EventType.SEND_PLANNED]
+    lateness = [float(e.data["lateness_ms"]) for e in planned]
+    times = [float(e.data["planned_s"]) for e in planned]
+    span = max(times) - min(times) if times else 0.0
+    handled = sum(1 for e in result.events if e.type is EventType.TWIML_EXECUTED)
+    out = _percentiles(lateness)
+    out.update(
+        {
+            "texts": len(planned),
+            "planned_span_s": round(span, 3),
+            "planned_rate_per_s": round(len(planned) / span, 1) if span else None,
+            "finished_after_s": round(took, 3),
+            "answered": handled,
+            "answered_per_s": round(handled / took, 1) if took else None,
+            "gc_s": round(spent.gc_s, 3),
+            "gc_longest_pause_ms": round(spent.gc_max_s * 1000, 1),
+        }
+    )
+    return out
+
+
+def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:
+    bound = 120 + size.burst_students * (1 + size.burst_retexts) / 100
+    burst_runs: list[dict[str, Any]] = []
+    alone_runs: list[dict[str, Any]] = []
+    with Child.start("bench.app", core=placement.app) as app:
+        for _ in range(repeats):
+            burst_runs.append(loops.run(asyncio.wait_for(gateway_burst(app, size), bound)))
+            alone_runs.append(loops.run(asyncio.wait_for(scheduler_alone(size), bound)))
+
+    def of(runs: list[dict[str, Any]], key: str) -> list[float]:
+        return [float(r[key]) for r in runs]
+
+    alone = {k: spread(of(alone_runs, k)) for k in ("p50", "p99", "max")}
+    texts = size.burst_students * (1 + size.burst_retexts)
+    warnings = [
+        f"repeat {i + 1}: {r['texts']} texts sent, {r['answered']} answered (plan: {texts})"
+        for i, r in enumerate(burst_runs)
+        if r["texts"] != texts or r["answered"] != texts
+    ]
+    details = {
+        "students": size.burst_students,
+        "texts_per_student": 1 + size.burst_retexts,
+        "texts": texts,
+        "asked_rate_per_s": size.burst_rate,
+        "seed": SEED,
+        "runs": [{k: _round(v) for k, v in r.items()} for r in burst_runs],
+        "scheduler_alone": [{k: _round(v) for k, v in r.items()} for r in alone_runs],
+    }
+    title = f"3. flash burst {texts:,} texts @ {size.burst_rate:,.0f}/s: lateness"
+    return [
+        Figure(
+            "burst_lateness_p50",
+            f"{title} p50",
+            "ms",
+            spread(of(burst_runs, "p50")),
+            beside=f"none set; scheduler alone {alone['p50'].median:.3f} ms",
+        ),
+        Figure(
+            "burst_lateness_p99",
+            f"{title} p99",
+            "ms",
+            spread(of(burst_runs, "p99")),
+            Target("<", P99_TARGET_MS),
+            details=details,
+            warnings=warnings,
+        ),
+        Figure(
+            "burst_lateness_max",
+            f"{title} max",
+            "ms",
+            spread(of(burst_runs, "max")),
+            beside=f"none set; scheduler alone {alone['max'].median:.3f} ms",
+        ),
+    ]
+
+
+def _round(value: Any) -> Any:
+    return round(value, 3) if isinstance(value, float) else value

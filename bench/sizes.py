@@ -1,0 +1,67 @@
+"""How big each benchmark runs: `full` (the issue's sizes, for `make bench`) or `tiny`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Size:
+    name: str
+    concurrency: int  # in-flight requests, the same for twsim and its bare counterpart
+    warmup: int  # untimed operations before each timed round
+    pipeline_inbound: int  # inbound texts per timed gateway round
+    pipeline_bare: int  # bare posts per timed round
+    profile_inbound: int  # inbound texts in the profiled round
+    locust_seconds: float
+    burst_students: int
+    burst_retexts: int
+    burst_rate: float  # planned texts per second
+    rest_twsim: int  # Messages.json creates per twsim round
+    rest_bare: int  # creates per canned-handler round
+    phones: int
+    messages: int
+    recording_events: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FULL = Size(
+    name="full",
+    concurrency=32,
+    warmup=300,
+    pipeline_inbound=10_000,
+    pipeline_bare=20_000,
+    profile_inbound=5_000,
+    locust_seconds=5.0,
+    burst_students=2_500,
+    burst_retexts=3,
+    burst_rate=4_000.0,
+    rest_twsim=10_000,
+    rest_bare=20_000,
+    phones=100_000,
+    messages=100_000,
+    recording_events=100_000,
+)
+
+TINY = Size(
+    name="tiny",
+    concurrency=8,
+    warmup=20,
+    pipeline_inbound=200,
+    pipeline_bare=400,
+    profile_inbound=150,
+    locust_seconds=1.0,
+    burst_students=25,
+    burst_retexts=3,
+    burst_rate=4_000.0,
+    rest_twsim=200,
+    rest_bare=400,
+    phones=2_000,
+    messages=2_000,
+    recording_events=3_000,
+)
+
+SIZES = {s.name: s for s in (FULL, TINY)}
