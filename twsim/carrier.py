@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from twsim.core.lifecycle import (
     CALLBACK_STATUSES,
     DELIVERED,
+    INSTANT,
     MessageStatus,
     delivery_steps,
 )
@@ -33,7 +34,18 @@ class Carrier:
         self._callbacks: dict[str, asyncio.Task[None]] = {}
 
     def start(self, message: Message) -> None:
-        self.gateway.spawn(self._carry(message))
+        timing = self.gateway.config.delivery.timing
+        if timing.instant and message.status is MessageStatus.QUEUED and not message.queue_delay_s:
+            self.gateway.soon(self._carry_now, message)  # nothing to wait for: no Task needed
+        else:
+            self.gateway.spawn(self._carry(message))
+
+    def _carry_now(self, message: Message) -> None:
+        state = self.gateway.state
+        for step in delivery_steps(message.outcome or DELIVERED, INSTANT, state.outcome_rng):
+            if message.sid not in state.messages:
+                return  # deleted meanwhile
+            self._move(message, step.status, step.error_code)
 
     async def _carry(self, message: Message) -> None:
         gateway = self.gateway
@@ -42,9 +54,9 @@ class Carrier:
             await clock.sleep((message.send_at - clock.now()).total_seconds())
             if not self._alive(message, MessageStatus.SCHEDULED):
                 return
-            await self._move(message, MessageStatus.QUEUED)
+            self._move(message, MessageStatus.QUEUED)
         elif message.status is MessageStatus.ACCEPTED:
-            await self._move(message, MessageStatus.QUEUED)
+            self._move(message, MessageStatus.QUEUED)
         outcome = message.outcome or DELIVERED
         timing = gateway.config.delivery.timing
         for step in delivery_steps(outcome, timing, state.outcome_rng, message.queue_delay_s):
@@ -52,14 +64,12 @@ class Carrier:
                 await clock.sleep(step.delay)
             if message.sid not in state.messages:
                 return  # deleted meanwhile
-            await self._move(message, step.status, step.error_code)
+            self._move(message, step.status, step.error_code)
 
     def _alive(self, message: Message, status: MessageStatus) -> bool:
         return message.sid in self.gateway.state.messages and message.status is status
 
-    async def _move(
-        self, message: Message, status: MessageStatus, error_code: int | None = None
-    ) -> None:
+    def _move(self, message: Message, status: MessageStatus, error_code: int | None = None) -> None:
         self.gateway.state.set_status(message, status, error_code)
         if status in CALLBACK_STATUSES and message.status_callback:
             self._queue_callback(message, status)

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote_plus, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 from yarl import URL
@@ -42,6 +43,14 @@ MAX_HTTP_REDIRECTS = 10
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 Params = list[tuple[str, str]]
+
+_quote = lru_cache(maxsize=16384)(quote_plus)
+
+
+def form_encode(params: Params) -> str:
+    """``application/x-www-form-urlencoded``, as `urlencode` writes it, several times faster:
+    names and the values that repeat across webhooks are quoted once."""
+    return "&".join([_quote(name) + "=" + _quote(value) for name, value in params])
 
 
 @dataclass(slots=True)
@@ -247,13 +256,13 @@ class WebhookClient:
         data: bytes | None = None
         target = url
         if method == "GET":
-            query = urlencode(params)
+            query = form_encode(params)
             if query:
                 target = f"{url}{'&' if '?' in url else '?'}{query}"
                 public = f"{public}{'&' if '?' in public else '?'}{query}"
             headers["X-Twilio-Signature"] = request.signer.sign(public)
         else:
-            data = urlencode(params).encode()
+            data = form_encode(params).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["X-Twilio-Signature"] = request.signer.sign(public, params)
         timeout = aiohttp.ClientTimeout(

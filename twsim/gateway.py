@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from twsim.carrier import Carrier
@@ -49,6 +49,7 @@ class Gateway:
         self._tokens = SidFactory(random.Random(f"{self.config.seed}/tokens"))
         self._signers: dict[str, Signer] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._soon = 0
         self._quiet: asyncio.Event | None = None
         self.carrier = Carrier(self)
         self.inbound = InboundHandler(self)
@@ -73,28 +74,43 @@ class Gateway:
         task.add_done_callback(self._finished)
         return task
 
+    def soon(self, work: Callable[..., None], *args: Any) -> None:
+        """Run plain `work(*args)` on the next loop turn: a Task's cost without a Task."""
+        self._soon += 1
+        asyncio.get_running_loop().call_soon(self._run_soon, work, args)
+
+    def _run_soon(self, work: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            work(*args)
+        except Exception as exc:
+            self._report(exc)
+        finally:
+            self._soon -= 1
+            self._check_quiet()
+
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            loop = asyncio.get_event_loop()
-            loop.call_exception_handler(
-                {
-                    "message": "twsim background task failed",
-                    "exception": task.exception(),
-                    "task": task,
-                }
-            )
-        if not self._tasks and self._quiet is not None:
+            self._report(task.exception())
+        self._check_quiet()
+
+    def _report(self, exc: BaseException | None) -> None:
+        asyncio.get_running_loop().call_exception_handler(
+            {"message": "twsim background work failed", "exception": exc}
+        )
+
+    def _check_quiet(self) -> None:
+        if not self._tasks and not self._soon and self._quiet is not None:
             self._quiet.set()
 
     @property
     def busy(self) -> int:
-        """Background tasks still running (webhooks, lifecycles, callbacks)."""
-        return len(self._tasks)
+        """Background work still running (webhooks, lifecycles, callbacks)."""
+        return len(self._tasks) + self._soon
 
     async def quiet(self, timeout: float | None = None) -> None:
         """Wait until no webhook, lifecycle step or callback is in flight."""
-        while self._tasks:
+        while self.busy:
             if self._quiet is None:
                 self._quiet = asyncio.Event()
             self._quiet.clear()

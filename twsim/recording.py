@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 FORMAT = "twsim-recording"
 VERSION = 1
 FLUSH_EVERY_S = 0.5
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 # the password of a URL's user info (`https://user:password@host/...`): Twilio sends HTTP
 # basic auth from webhook and callback URLs written that way, so it is a secret
@@ -142,7 +143,7 @@ class Recorder:
         self._schedule_flush()
 
     def _write(self, event: Event) -> None:
-        line = json.dumps(event.to_json(), separators=(",", ":"), ensure_ascii=False, default=str)
+        line = _encode(event.to_json())
         if "@" in line:
             line = _URL_PASSWORD.sub(r"\1:***@", line)
         self._out.write(line + "\n")

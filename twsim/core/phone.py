@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from twsim.core.errors import twilio_error
 
@@ -94,8 +95,12 @@ def _split_channel(value: str) -> tuple[str, str] | None:
     return (channel, address) if channel in CHANNELS else None
 
 
+@lru_cache(maxsize=65536)
 def normalize(raw: str) -> str | None:
-    """The canonical E.164 number (or channel address) for `raw`, or None if invalid."""
+    """The canonical E.164 number (or channel address) for `raw`, or None if invalid.
+
+    Memoised: the same few thousand numbers come back with every message of a burst.
+    """
     split = _split_channel(raw)
     if split is None:
         return _normalize_number(raw)

@@ -169,6 +169,9 @@ class PriceTable:
     source: str
     currency: str  # ISO 4217, e.g. "USD"
     countries: Mapping[str, CountryPrices]
+    _charges: dict[tuple[PriceKey, int], Charge] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, name: str) -> PriceTable:
@@ -217,14 +220,22 @@ class PriceTable:
         return entry.carrier_fees.get(cell, ZERO)
 
     def charge(self, key: PriceKey, segments: int) -> Charge:
-        """The charge for one message of `segments` segments (SMS per segment, MMS per message)."""
+        """The charge for one message of `segments` segments (SMS per segment, MMS per message).
+
+        Charges are values, so each (key, segments) is priced once and then reused.
+        """
+        cached = self._charges.get((key, segments))
+        if cached is not None:
+            return cached
         units = billing_units(key.channel, segments)
-        return Charge(
+        charge = Charge(
             key=key,
             units=units,
             unit_price=self.unit_price(key),
             carrier_fee=self.carrier_fee(key) * units,
         )
+        self._charges[(key, segments)] = charge
+        return charge
 
     def failed_fee(self, key: PriceKey) -> Charge:
         """The failed-message processing fee for an outbound message that ended ``failed``.
