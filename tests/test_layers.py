@@ -55,7 +55,7 @@ ALLOWED_FROM = {
     "twilio": 2,
     "faker": 2,
     "hdrh": 1,
-    "rich": 1,
+    "orjson": 1,
 }
 YAML_READERS = {"twsim.schema"}
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+import orjson
 
 from twsim import __version__
 from twsim.events import Event
@@ -29,11 +30,11 @@ if TYPE_CHECKING:
 FORMAT = "twsim-recording"
 VERSION = 1
 FLUSH_EVERY_S = 0.5
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+_OPTIONS = orjson.OPT_NON_STR_KEYS
 
 # the password of a URL's user info (`https://user:password@host/...`): Twilio sends HTTP
 # basic auth from webhook and callback URLs written that way, so it is a secret
-_URL_PASSWORD = re.compile(r"(\w://[^/\s:@\"]*):[^/\s@\"]*@")
+_URL_PASSWORD = re.compile(rb"(\w://[^/\s:@\"]*):[^/\s@\"]*@")
 
 
 class RecordingError(ValueError):
@@ -88,19 +89,38 @@ class Header:
         )
 
 
-def open_new(path: str | Path, *, force: bool = False) -> IO[str]:
+def header_line(header: Header) -> bytes:
+    return orjson.dumps(header.to_json(), default=str, option=_OPTIONS) + b"\n"
+
+
+def event_line(event: Event) -> bytes:
+    """One event as its recording line: compact JSON, URL passwords masked."""
+    line = orjson.dumps(event.to_json(), default=str, option=_OPTIONS)
+    if b"@" in line:
+        line = _URL_PASSWORD.sub(rb"\1:***@", line)
+    return line + b"\n"
+
+
+def recording_lines(header: Header, events: Iterable[Event]) -> Iterator[bytes]:
+    """The lines of a recording file: its header, then its events."""
+    yield header_line(header)
+    for event in events:
+        yield event_line(event)
+
+
+def open_new(path: str | Path, *, force: bool = False) -> IO[bytes]:
     """Open `path` for a new recording; an existing file is kept unless `force`."""
     path = Path(path)
     if path.exists() and not force:
         raise RecordingError(f"{path} already exists; use --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.open("w", encoding="utf-8", buffering=64 * 1024)
+    return path.open("wb", buffering=64 * 1024)
 
 
 class Recorder:
     """Writes a gateway's events to a recording as they happen."""
 
-    def __init__(self, out: IO[str], header: Header, gateway: Gateway) -> None:
+    def __init__(self, out: IO[bytes], header: Header, gateway: Gateway) -> None:
         self._out = out
         self._gateway = gateway
         self._header = header
@@ -135,7 +155,7 @@ class Recorder:
         return cls(open_new(path, force=force), header, gateway)
 
     def start(self) -> None:
-        self._out.write(json.dumps(self._header.to_json()) + "\n")
+        self._out.write(header_line(self._header))
         for event in self._gateway.events:
             self._write(event)
         self._out.flush()
@@ -143,10 +163,7 @@ class Recorder:
         self._schedule_flush()
 
     def _write(self, event: Event) -> None:
-        line = _encode(event.to_json())
-        if "@" in line:
-            line = _URL_PASSWORD.sub(r"\1:***@", line)
-        self._out.write(line + "\n")
+        self._out.write(event_line(event))
         self.written += 1
 
     def _schedule_flush(self) -> None:
@@ -202,8 +219,8 @@ def iter_events(path: str | Path) -> Iterator[Header | Event]:
         if not first.strip():
             raise RecordingError(f"{path}:1: empty file (a recording starts with its header line)")
         try:
-            raw = json.loads(first)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            raw = orjson.loads(first)
+        except orjson.JSONDecodeError:
             raise RecordingError(
                 f"{path}:1: not a twsim recording (the header line is not JSON)"
             ) from None
@@ -234,11 +251,10 @@ def _event(path: Path, number: int, line: bytes) -> Event:
     if not line.strip():
         raise RecordingError(f"{path}:{number}: empty line")
     try:
-        raw = json.loads(line)
-    except UnicodeDecodeError:
-        raise RecordingError(f"{path}:{number}: malformed event (not UTF-8)") from None
-    except json.JSONDecodeError as exc:
-        raise RecordingError(f"{path}:{number}: malformed event ({exc})") from None
+        raw = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        reason = "not UTF-8" if "utf-8" in str(exc).lower() else str(exc)
+        raise RecordingError(f"{path}:{number}: malformed event ({reason})") from None
     if not isinstance(raw, dict):
         raise RecordingError(f"{path}:{number}: malformed event (not a JSON object)")
     try:

@@ -29,9 +29,8 @@ bodies are replaced first (`twsim.anonymize`).
 from __future__ import annotations
 
 import itertools
-import json
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -53,7 +52,7 @@ from twsim.core.pricing import (
 from twsim.core.segments import segment
 from twsim.events import Event, EventType
 from twsim.importer.logs import Export, ImportFailed, LoggedMessage, check_pages, read_export
-from twsim.recording import Header, RecordingError, open_new
+from twsim.recording import Header, RecordingError, open_new, recording_lines
 
 DEFAULT_WINDOW_S = 60.0
 DEFAULT_COUNTRY = "US"
@@ -270,13 +269,6 @@ def _charge(
         return prices.charge(key, max(segments, 1)), ""
     except PricingError as exc:
         return None, str(exc)
-
-
-def recording_lines(header: Header, events: Iterable[Event]) -> Iterator[str]:
-    """The lines of a recording file, as the recorder writes them."""
-    yield json.dumps(header.to_json()) + "\n"
-    for event in events:
-        yield json.dumps(event.to_json(), separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 # -- files --------------------------------------------------------------------------------------
