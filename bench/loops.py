@@ -19,9 +19,13 @@ def name() -> str:
 
 
 def run(work: Coroutine[Any, Any, T]) -> T:
-    """Run `work` on a fresh loop, after collecting what earlier runs left behind (so a
-    collection of their garbage does not land in this run's measurement)."""
-    gc.collect()
+    """Run `work` on a fresh loop, with the collector tuned as the `twsim` command tunes it
+    (which also collects what earlier runs left behind, so their garbage does not land in
+    this run's measurement)."""
+    from twsim.simulator import tune_gc
+
+    gc.unfreeze()
+    tune_gc()
     try:
         import uvloop
     except ImportError:

@@ -36,6 +36,9 @@ class CliError(Exception):
 
 
 def _run(work: Any) -> Any:
+    from twsim.simulator import tune_gc
+
+    tune_gc()
     try:
         import uvloop
 
