@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import quote_plus, urljoin, urlsplit, urlunsplit
 
