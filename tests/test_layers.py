@@ -27,6 +27,7 @@ LAYERS = {
 MODEL = {
     "clock", "config", "events", "state", "model", "schema", "optouts", "reply_loop", "attribution",
     "usage", "webhook_params", "cookies", "report", "report_text", "recording", "diff", "thresholds",
+    "billing", "directory", "report_figures",
 }  # fmt: skip
 EDGES = {
     "delivery",
@@ -42,7 +43,7 @@ EDGES = {
 }
 SIMULATOR = {"simulator"}
 SCENARIO = {"scenario"}
-CLI = {"cli", "demo", "pytest_plugin", "__main__"}
+CLI = {"cli", "commands", "demo", "pytest_plugin", "__main__"}
 
 # third-party packages and the lowest layer allowed to use them
 ALLOWED_FROM = {
