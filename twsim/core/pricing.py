@@ -5,7 +5,7 @@ direction (inbound, outbound) and sender number type (local, toll-free, short co
 carriers' pass-through fees for the same cells, and an optional failed-message processing
 fee. Tables are plain data (see ``fixtures/prices/us.yaml``); the caller reads the file and
 hands the parsed mapping to `PriceTable.from_dict`, which checks the whole structure and
-names the key path of anything wrong.
+names the key path of anything wrong (the checks live in `twsim.core.price_table_reader`).
 
 Billing rules, as Twilio bills:
 
@@ -28,9 +28,8 @@ Billing rules, as Twilio bills:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -64,7 +63,12 @@ CATCH_ALL = "*"
 
 ZERO = Decimal(0)
 
-_Cell = tuple[Channel, Direction, NumberType]
+PriceCell = tuple[Channel, Direction, NumberType]
+"""One cell of a country's prices: channel, direction and sender number type."""
+
+DECIMAL_STRING = re.compile(r"[0-9]+(\.[0-9]+)?")
+"""How a table writes an amount: digits, optionally a point and more digits; no sign."""
+
 _E = TypeVar("_E", bound=StrEnum)
 
 
@@ -155,8 +159,8 @@ class CountryPrices:
     """One country's entry in a price table. `prices` and `carrier_fees` are per unit."""
 
     country: str
-    prices: Mapping[_Cell, Decimal]
-    carrier_fees: Mapping[_Cell, Decimal] = field(default_factory=dict)
+    prices: Mapping[PriceCell, Decimal]
+    carrier_fees: Mapping[PriceCell, Decimal] = field(default_factory=dict)
     failed_fee: Decimal = ZERO
 
 
@@ -180,7 +184,10 @@ class PriceTable:
         `name` is what the table is called (normally the file's stem); a ``name`` key in
         the data overrides it. Validation errors are labelled with the `name` argument.
         """
-        return _Reader(name).table(data)
+        # The reader builds a PriceTable, so it imports this module: import it on use.
+        from twsim.core.price_table_reader import read_price_table
+
+        return read_price_table(data, name=name)
 
     def country_prices(self, country: str) -> CountryPrices:
         """The entry for `country`: its own, else the catch-all, else `PricingError`."""
@@ -195,7 +202,7 @@ class PriceTable:
         listed = ", ".join(sorted(self.countries))
         raise PricingError(
             self.name,
-            _join("countries", str(country)),
+            key_path("countries", str(country)),
             f"no prices for country {country!r} (the table lists {listed} and has no "
             f"{CATCH_ALL!r} catch-all entry{hint})",
         )
@@ -208,7 +215,7 @@ class PriceTable:
             channel, direction, number_type = cell
             raise PricingError(
                 self.name,
-                _join("countries", entry.country, channel, direction, number_type),
+                key_path("countries", entry.country, channel, direction, number_type),
                 f"no {channel} {direction} price for {number_type} numbers in "
                 f"{_country_label(key.country, entry)}",
             )
@@ -260,13 +267,13 @@ class PriceTable:
             carrier_fee=self.carrier_fee(charge.key) * charge.units,
         )
 
-    def _resolve(self, key: PriceKey) -> tuple[CountryPrices, _Cell]:
+    def _resolve(self, key: PriceKey) -> tuple[CountryPrices, PriceCell]:
         entry = self.country_prices(key.country)
-        path = _join("countries", entry.country)
+        path = key_path("countries", entry.country)
         channel = _member(Channel, key.channel, self.name, path, "channel")
-        path = _join(path, channel)
+        path = key_path(path, channel)
         direction = _member(Direction, key.direction, self.name, path, "direction")
-        path = _join(path, direction)
+        path = key_path(path, direction)
         number_type = _member(NumberType, key.number_type, self.name, path, "number type")
         return entry, (channel, direction, number_type)
 
@@ -314,161 +321,9 @@ def format_money(amount: Decimal) -> str:
     return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
-# --- reading tables -------------------------------------------------------------------
-
-_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
-_COUNTRY = re.compile(r"[A-Z]{2}")
-_CURRENCY = re.compile(r"[A-Z]{3}")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-_TOP_KEYS = ("name", "taken", "source", "currency", "countries")
-_TOP_REQUIRED = ("taken", "source", "currency", "countries")
-_COUNTRY_KEYS = ("sms", "mms", "carrier_fees", "failed_fee")
-_CHANNELS = tuple(str(member) for member in Channel)
-_DIRECTIONS = tuple(str(member) for member in Direction)
-_NUMBER_TYPES = tuple(str(member) for member in NumberType)
-
-
-class _Reader:
-    """Checks parsed table data, raising `PricingError` with the offending key path."""
-
-    __slots__ = ("_name",)
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def fail(self, path: str, detail: str) -> PricingError:
-        return PricingError(self._name, path, detail)
-
-    def table(self, data: Mapping[str, Any]) -> PriceTable:
-        top = self.mapping(data, "")
-        self.keys(top, "", _TOP_KEYS, _TOP_REQUIRED)
-        countries = self.mapping(top["countries"], "countries")
-        if not countries:
-            raise self.fail("countries", "expected at least one country")
-        entries: dict[str, CountryPrices] = {}
-        for code, value in countries.items():
-            code = self.country_code(code)
-            entries[code] = self.country(code, value)
-        return PriceTable(
-            name=self.text(top["name"], "name") if "name" in top else self._name,
-            taken=self.taken(top["taken"]),
-            source=self.text(top["source"], "source"),
-            currency=self.matching(top["currency"], "currency", _CURRENCY, 'a code like "USD"'),
-            countries=entries,
-        )
-
-    def country(self, code: str, value: Any) -> CountryPrices:
-        path = _join("countries", code)
-        body = self.mapping(value, path)
-        self.keys(body, path, _COUNTRY_KEYS)
-        prices: dict[_Cell, Decimal] = {}
-        for channel in (Channel.SMS, Channel.MMS):
-            if channel in body:
-                self.cells(body[channel], _join(path, channel), channel, prices)
-        if not prices:
-            raise self.fail(path, "expected prices under 'sms' and/or 'mms'")
-        fees: dict[_Cell, Decimal] = {}
-        if "carrier_fees" in body:
-            fees_path = _join(path, "carrier_fees")
-            fee_body = self.mapping(body["carrier_fees"], fees_path)
-            self.keys(fee_body, fees_path, _CHANNELS)
-            for channel in (Channel.SMS, Channel.MMS):
-                if channel in fee_body:
-                    self.cells(fee_body[channel], _join(fees_path, channel), channel, fees)
-        failed = ZERO
-        if "failed_fee" in body:
-            failed = self.decimal(body["failed_fee"], _join(path, "failed_fee"))
-        return CountryPrices(country=code, prices=prices, carrier_fees=fees, failed_fee=failed)
-
-    def cells(self, value: Any, path: str, channel: Channel, into: dict[_Cell, Decimal]) -> None:
-        by_direction = self.mapping(value, path)
-        self.keys(by_direction, path, _DIRECTIONS)
-        for direction_name, by_type in by_direction.items():
-            direction = Direction(direction_name)
-            direction_path = _join(path, direction)
-            types = self.mapping(by_type, direction_path)
-            self.keys(types, direction_path, _NUMBER_TYPES)
-            for type_name, amount in types.items():
-                number_type = NumberType(type_name)
-                into[channel, direction, number_type] = self.decimal(
-                    amount, _join(direction_path, number_type)
-                )
-
-    def mapping(self, value: Any, path: str) -> Mapping[Any, Any]:
-        if not isinstance(value, Mapping):
-            where = "" if path else " at the top level"
-            raise self.fail(path, f"expected a mapping{where}, got {_kind(value)}")
-        return value
-
-    def keys(
-        self,
-        body: Mapping[Any, Any],
-        path: str,
-        allowed: Iterable[str],
-        required: Iterable[str] = (),
-    ) -> None:
-        allowed = tuple(allowed)
-        for key in body:
-            if not isinstance(key, str) or key not in allowed:
-                raise self.fail(
-                    _join(path, str(key)),
-                    f"unknown key {key!r} (expected one of: {', '.join(allowed)})",
-                )
-        for key in required:
-            if key not in body:
-                raise self.fail(_join(path, key), "missing required key")
-
-    def country_code(self, code: Any) -> str:
-        if isinstance(code, str) and (code == CATCH_ALL or _COUNTRY.fullmatch(code)):
-            return code
-        detail = f"expected a country code (two capital letters, or {CATCH_ALL!r}), got {code!r}"
-        if isinstance(code, bool):
-            detail += "; YAML reads unquoted NO, YES, ON, OFF as booleans, so quote the code"
-        raise self.fail(_join("countries", str(code)), detail)
-
-    def decimal(self, value: Any, path: str) -> Decimal:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return Decimal(value)
-        if isinstance(value, str) and _DECIMAL.fullmatch(value):
-            return Decimal(value)
-        detail = f"expected a decimal string, got {value!r}"
-        if isinstance(value, float):
-            detail += f'; quote it so it stays exact: "{value}"'
-        elif (isinstance(value, int) and not isinstance(value, bool)) or (
-            isinstance(value, str) and value.strip().startswith("-")
-        ):
-            detail += "; amounts are non-negative (a charge is negated only when formatted)"
-        raise self.fail(path, detail)
-
-    def text(self, value: Any, path: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(path, f"expected a non-empty string, got {value!r}")
-        return value
-
-    def matching(self, value: Any, path: str, pattern: re.Pattern[str], like: str) -> str:
-        if not isinstance(value, str) or not pattern.fullmatch(value):
-            raise self.fail(path, f"expected {like}, got {value!r}")
-        return value
-
-    def taken(self, value: Any) -> str:
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return value.isoformat()
-        like = 'an ISO date like "2026-11-28"'
-        text = self.matching(value, "taken", _ISO_DATE, like)
-        try:
-            date.fromisoformat(text)
-        except ValueError:
-            raise self.fail("taken", f"expected {like}, got {value!r}") from None
-        return text
-
-
-def _join(*parts: str) -> str:
+def key_path(*parts: str) -> str:
+    """The dotted key path a `PricingError` names (``countries.US.sms``); empty parts skipped."""
     return ".".join(part for part in parts if part)
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
 
 
 def _country_label(asked: str, entry: CountryPrices) -> str:
@@ -483,11 +338,13 @@ def _member(enum: type[_E], value: Any, table: str, path: str, what: str) -> _E:
     except ValueError:
         allowed = ", ".join(str(member) for member in enum)
         raise PricingError(
-            table, _join(path, str(value)), f"unknown {what} {value!r} (expected one of: {allowed})"
+            table,
+            key_path(path, str(value)),
+            f"unknown {what} {value!r} (expected one of: {allowed})",
         ) from None
 
 
 def _plain_decimal(value: Any) -> Decimal:
-    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+    if isinstance(value, str) and DECIMAL_STRING.fullmatch(value):
         return Decimal(value)
     raise ValueError(f"expected a decimal string, got {value!r}")
