@@ -2,7 +2,8 @@
 
 `ReportBuilder.add` takes events one at a time (live progress uses it as they happen);
 `build` folds a whole log or recording. With another price table, every charge is
-re-priced ("what if") from the price key the charge event carries.
+re-priced ("what if") from the price key the charge event carries. The derived tables
+(per text position, per sender, repeated answers, UCS-2) come from `twsim.report_figures`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from twsim import report_figures
 from twsim.core.pricing import Charge, PriceTable, format_money
-from twsim.core.segments import Encoding, segment
 from twsim.events import Event, EventType
+from twsim.report_figures import ZERO, ratio
 
-ZERO = Decimal(0)
-_FINAL = ("delivered", "undelivered", "failed", "canceled", "sent", "queued")
 _HIGHEST_US = 3_600_000_000  # one hour, in microseconds
 
 
@@ -82,10 +82,6 @@ class Totals:
 
     def to_json(self) -> dict[str, Any]:
         return {"count": self.count, "segments": self.segments, "cost": format_money(self.cost)}
-
-
-def _ratio(part: float | Decimal, whole: int) -> float:
-    return round(float(part) / whole, 4) if whole else 0.0
 
 
 class ReportBuilder:
@@ -296,11 +292,11 @@ class Report:
             by_status[message.status] += 1
         n = inbound.count
         amplification = {
-            "messages": _ratio(outbound.count, n),
-            "segments": _ratio(outbound.segments, n),
-            "cost": _ratio(outbound.cost, n),
-            "replies": _ratio(by_origin["reply"].count, n),
-            "api": _ratio(by_origin["api"].count, n),
+            "messages": ratio(outbound.count, n),
+            "segments": ratio(outbound.segments, n),
+            "cost": ratio(outbound.cost, n),
+            "replies": ratio(by_origin["reply"].count, n),
+            "api": ratio(by_origin["api"].count, n),
         }
         return cls(
             currency=b.currency,
@@ -309,10 +305,10 @@ class Report:
             outbound_by_origin=by_origin,
             outbound_by_status=dict(sorted(by_status.items())),
             amplification=amplification,
-            by_position=_by_position(b),
+            by_position=report_figures.by_position(b),
             senders=len(b._texts_by_sender),
-            worst_senders=_worst_senders(b),
-            repeated_answers=_repeated_answers(b),
+            worst_senders=report_figures.worst_senders(b),
+            repeated_answers=report_figures.repeated_answers(b),
             webhook={
                 "requests": b.webhooks,
                 "failures": b.webhook_failures,
@@ -320,7 +316,7 @@ class Report:
             },
             callbacks={"requests": b.callbacks, "failures": b.callback_failures},
             errors=dict(sorted(b.errors.items())),
-            ucs2=_ucs2(b),
+            ucs2=report_figures.ucs2(b),
             lateness={"sends": b.planned, **percentiles(b.lateness)},
             api_calls=dict(sorted(b.api_calls.items())),
             rejected={"inbound": b.rejected_inbound, "outbound": b.rejected_outbound},
@@ -355,92 +351,6 @@ class Report:
             "duration_s": self.duration_s,
             **self.extra,
         }
-
-
-def _by_position(b: ReportBuilder) -> list[dict[str, Any]]:
-    groups: dict[int, list[_Inbound]] = defaultdict(list)
-    for item in b.inbound.values():
-        groups[item.position].append(item)
-    rows = []
-    for position in sorted(groups):
-        items = groups[position]
-        outbound = sum(i.outbound for i in items)
-        rows.append(
-            {
-                "position": position,
-                "inbound": len(items),
-                "outbound": outbound,
-                "amplification": _ratio(outbound, len(items)),
-                "cost": format_money(sum((i.cost for i in items), ZERO)),
-            }
-        )
-    return rows
-
-
-def _worst_senders(b: ReportBuilder, limit: int = 5) -> list[dict[str, Any]]:
-    per: dict[str, list[_Inbound]] = defaultdict(list)
-    for item in b.inbound.values():
-        per[item.sender].append(item)
-    rows = []
-    for sender, items in per.items():
-        outbound = sum(i.outbound for i in items)
-        cost = sum((i.cost for i in items), ZERO)
-        rows.append(
-            {
-                "sender": sender,
-                "inbound": len(items),
-                "outbound": outbound,
-                "amplification": _ratio(outbound, len(items)),
-                "cost": cost,
-            }
-        )
-    rows.sort(key=lambda r: (-r["outbound"], -r["cost"], r["sender"]))
-    for row in rows:
-        row["cost"] = format_money(row["cost"])
-    return rows[:limit]
-
-
-def _repeated_answers(b: ReportBuilder, limit: int = 10) -> list[dict[str, Any]]:
-    """Senders who got answers to the same body more than once."""
-    answered: Counter[tuple[str, str]] = Counter()
-    for item in b.inbound.values():
-        if item.answered:
-            answered[(item.sender, item.body.strip().lower())] += 1
-    repeated = [(k, v) for k, v in answered.items() if v > 1]
-    repeated.sort(key=lambda kv: (-kv[1], kv[0]))
-    return [
-        {"sender": s, "body": body, "answered": count} for (s, body), count in repeated[:limit]
-    ] + ([{"more": len(repeated) - limit}] if len(repeated) > limit else [])
-
-
-def _ucs2(b: ReportBuilder) -> dict[str, Any]:
-    chars: Counter[str] = Counter()
-    messages = 0
-    extra_segments = 0
-    extra_cost = ZERO
-    for sid, message in b.outbound.items():
-        if message.encoding != Encoding.UCS2:
-            continue
-        messages += 1
-        for ch in set(message.ucs2_chars):
-            chars[ch] += 1
-        as_gsm = segment(
-            "".join("?" if ch in message.ucs2_chars else ch for ch in message.body)
-        ).count
-        extra = max(0, message.segments - as_gsm)
-        extra_segments += extra
-        cost = b.outbound_cost.get(sid, ZERO)
-        if extra and message.segments:
-            extra_cost += cost * extra / message.segments
-    return {
-        "messages": messages,
-        "chars": [
-            {"char": ch, "codepoint": f"U+{ord(ch[0]):04X}", "messages": n}
-            for ch, n in chars.most_common(10)
-        ],
-        "extra_segments": extra_segments,
-        "extra_cost": format_money(extra_cost),
-    }
 
 
 def build(events: Iterable[Event], *, prices: PriceTable | None = None) -> Report:

@@ -1,21 +1,21 @@
-"""Twilio's REST API (2010-04-01) for messaging: thin handlers over the gateway state."""
+"""Twilio's REST API (2010-04-01) for messaging: thin handlers over the gateway state.
+
+Accounts, Messages, their Media and Feedback live here; `add_routes` also registers the
+IncomingPhoneNumbers (`numbers_api`) and Usage Records (`usage_api`) resources.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from multidict import MultiMapping
 
-from twsim.config import HttpMethod, NumberConfig
-from twsim.core import phone
 from twsim.core.errors import ApiError, twilio_error
-from twsim.core.pricing import NumberType
-from twsim.model import Account, Message, PhoneNumber
-from twsim.server import render, usage_api
+from twsim.model import Account, Message
+from twsim.server import forms, numbers_api, render, usage_api
 from twsim.server.auth import authenticated
 from twsim.server.keys import GATEWAY
 from twsim.server.paging import page
@@ -39,27 +39,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_delete(ACCOUNT + "/Messages/{sid}/Media/{media_sid}.json", delete_media)
     router.add_get(ACCOUNT + "/Messages/{sid}/Media/{media_sid}", media_content)
     router.add_post(ACCOUNT + "/Messages/{sid}/Feedback.json", create_feedback)
-    router.add_get(ACCOUNT + "/IncomingPhoneNumbers.json", list_numbers)
-    router.add_post(ACCOUNT + "/IncomingPhoneNumbers.json", create_number)
-    for kind in ("Local", "TollFree", "Mobile"):
-        router.add_get(ACCOUNT + f"/IncomingPhoneNumbers/{kind}.json", list_numbers)
-        router.add_post(ACCOUNT + f"/IncomingPhoneNumbers/{kind}.json", create_number)
-    router.add_get(ACCOUNT + "/IncomingPhoneNumbers/{sid}.json", fetch_number)
-    router.add_post(ACCOUNT + "/IncomingPhoneNumbers/{sid}.json", update_number)
-    router.add_delete(ACCOUNT + "/IncomingPhoneNumbers/{sid}.json", delete_number)
+    numbers_api.add_routes(router, ACCOUNT)
     usage_api.add_routes(router, ACCOUNT)
-
-
-async def _form(request: web.Request) -> MultiMapping[Any]:
-    """The request's form parameters; a body that cannot be read as a form is a 400."""
-    try:
-        return await request.post()
-    except web.HTTPException:
-        raise  # e.g. 413, a body over the size limit
-    except Exception:
-        raise ApiError(
-            20001, "The request body could not be read as form parameters", status=400
-        ) from None
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
@@ -97,10 +78,6 @@ async def fetch_balance(request: web.Request) -> web.Response:
 
 
 # -- messages ----------------------------------------------------------------------------------
-def _flag(form: MultiMapping[str], key: str) -> bool:
-    return form.get(key, "").strip().lower() == "true"
-
-
 def _send_at(form: MultiMapping[str], now: datetime) -> datetime | None:
     schedule = form.get("ScheduleType")
     raw = form.get("SendAt")
@@ -125,26 +102,21 @@ def _send_at(form: MultiMapping[str], now: datetime) -> datetime | None:
 
 async def create_message(request: web.Request) -> web.Response:
     account = await authenticated(request)
-    form = await _form(request)
+    form = await forms.read(request)
     gateway = request.app[GATEWAY]
     outbound = OutboundRequest(
-        to=_text(form, "To"),
-        from_=_text(form, "From"),
-        body=_text(form, "Body"),
+        to=forms.text(form, "To"),
+        from_=forms.text(form, "From"),
+        body=forms.text(form, "Body"),
         media_urls=tuple(str(u) for u in form.getall("MediaUrl", [])),
-        messaging_service_sid=_text(form, "MessagingServiceSid"),
-        status_callback=_text(form, "StatusCallback"),
-        status_callback_method=(_text(form, "StatusCallbackMethod") or "POST").upper(),
+        messaging_service_sid=forms.text(form, "MessagingServiceSid"),
+        status_callback=forms.text(form, "StatusCallback"),
+        status_callback_method=(forms.text(form, "StatusCallbackMethod") or "POST").upper(),
         send_at=_send_at(form, gateway.clock.now()),  # type: ignore[arg-type]
-        smart_encoded=_flag(form, "SmartEncoded"),  # type: ignore[arg-type]
+        smart_encoded=forms.flag(form, "SmartEncoded"),  # type: ignore[arg-type]
     )
     message = gateway.state.create_message(account, outbound)
     return _json(render.message(message), 201)
-
-
-def _text(form: MultiMapping[Any], key: str) -> str | None:
-    value = form.get(key)
-    return value if isinstance(value, str) else None
 
 
 def _date_filter(query: MultiMapping[str]) -> list[tuple[str, datetime | date]]:
@@ -239,9 +211,9 @@ async def fetch_message(request: web.Request) -> web.Response:
 async def update_message(request: web.Request) -> web.Response:
     account = await authenticated(request)
     message = _message(request, account)
-    form = await _form(request)
+    form = await forms.read(request)
     state = request.app[GATEWAY].state
-    status = _text(form, "Status")
+    status = forms.text(form, "Status")
     if status is not None:
         if status != "canceled":
             raise ApiError(
@@ -313,9 +285,9 @@ async def media_content(request: web.Request) -> web.Response:
 async def create_feedback(request: web.Request) -> web.Response:
     account = await authenticated(request)
     message = _message(request, account)
-    form = await _form(request)
+    form = await forms.read(request)
     now = render.rfc2822(request.app[GATEWAY].clock.now())
-    outcome = _text(form, "Outcome") or "unconfirmed"
+    outcome = forms.text(form, "Outcome") or "unconfirmed"
     if outcome not in ("confirmed", "unconfirmed"):
         raise ApiError(20001, f"Invalid Outcome: {outcome!r}", status=400)
     return _json(
@@ -329,149 +301,3 @@ async def create_feedback(request: web.Request) -> web.Response:
         },
         201,
     )
-
-
-# -- incoming phone numbers ----------------------------------------------------------------------
-_NUMBER_FIELDS = {
-    "FriendlyName": "friendly_name",
-    "SmsUrl": "sms_url",
-    "SmsMethod": "sms_method",
-    "SmsFallbackUrl": "sms_fallback_url",
-    "SmsFallbackMethod": "sms_fallback_method",
-    "StatusCallback": "status_callback",
-    "StatusCallbackMethod": "status_callback_method",
-}
-_KIND_TYPES = {
-    "TollFree": NumberType.TOLL_FREE,
-    "Local": NumberType.LOCAL,
-    "Mobile": NumberType.LOCAL,
-}
-
-
-def _number(request: web.Request, account: Account) -> PhoneNumber:
-    sid = request.match_info["sid"]
-    for number in request.app[GATEWAY].state.numbers_of(account):
-        if number.sid == sid:
-            return number
-    raise _not_found(request)
-
-
-def _number_fields(form: MultiMapping[Any]) -> dict[str, str | None]:
-    """The number settings a create or update asks for, all checked before any is applied."""
-    fields: dict[str, str | None] = {}
-    for key, attribute in _NUMBER_FIELDS.items():
-        if key not in form:
-            continue
-        value = str(form[key]).strip()
-        if attribute.endswith("method"):
-            if value.upper() not in ("GET", "POST"):
-                raise ApiError(20001, f"Invalid {key}: {value!r} (GET or POST)", status=400)
-            fields[attribute] = value.upper()
-        elif attribute == "friendly_name":
-            fields[attribute] = value or None
-        else:
-            if value and not _is_web_url(value):
-                raise ApiError(21402, f"Invalid Url: {key} {value!r}", status=400)
-            fields[attribute] = value or None
-    return fields
-
-
-def _is_web_url(value: str) -> bool:
-    try:
-        parts = urlsplit(value)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        return False
-
-
-def _apply_number_fields(number: PhoneNumber, fields: dict[str, str | None]) -> None:
-    for attribute, value in fields.items():
-        if attribute == "friendly_name" and value is None:
-            value = number.phone_number
-        setattr(number, attribute, value)
-
-
-async def list_numbers(request: web.Request) -> web.Response:
-    account = await authenticated(request)
-    query = request.query
-    wanted = query.get("PhoneNumber")
-    name = query.get("FriendlyName")
-    kind = request.path.rsplit("/", 1)[-1].removesuffix(".json")
-    items = [
-        n
-        for n in request.app[GATEWAY].state.numbers_of(account)
-        if (not wanted or wanted in n.phone_number)
-        and (not name or n.friendly_name == name)
-        and (kind not in _KIND_TYPES or n.type is _KIND_TYPES[kind])
-    ]
-    return _json(
-        page(
-            items,
-            query,
-            request.path,
-            "incoming_phone_numbers",
-            render.phone_number,
-            lambda n: n.sid,
-        )
-    )
-
-
-async def create_number(request: web.Request) -> web.Response:
-    account = await authenticated(request)
-    form = await _form(request)
-    state = request.app[GATEWAY].state
-    raw = _text(form, "PhoneNumber")
-    area = _text(form, "AreaCode")
-    kind = request.path.rsplit("/", 1)[-1].removesuffix(".json")
-    if raw:
-        number_text = phone.normalize(raw)
-        if number_text is None:
-            raise ApiError(21421, f"PhoneNumber is invalid: {raw}", status=400)
-        if number_text in state.numbers:
-            raise ApiError(21422, f"PhoneNumber is not available: {number_text}", status=400)
-    elif area:
-        if not (area.isdigit() and len(area) == 3):
-            raise ApiError(21451, f"Invalid area code: {area}", status=400)
-        number_text = _free_number(state.numbers, f"+1{area}")
-    else:
-        raise ApiError(21451, "A 'PhoneNumber' or 'AreaCode' is required.", status=400)
-    fields = _number_fields(form)
-    number_type = _KIND_TYPES.get(kind, NumberType.LOCAL)
-    if kind not in _KIND_TYPES and number_text.startswith(
-        ("+1800", "+1833", "+1844", "+1855", "+1866", "+1877", "+1888")
-    ):
-        number_type = NumberType.TOLL_FREE
-    number = state.add_number(
-        NumberConfig(phone_number=number_text, account=account.sid, type=number_type)
-    )
-    number.sms_method = str(HttpMethod.POST)
-    _apply_number_fields(number, fields)
-    return _json(render.phone_number(number), 201)
-
-
-def _free_number(taken: dict[str, PhoneNumber], prefix: str) -> str:
-    for suffix in range(5550100, 10_000_000):
-        candidate = f"{prefix}{suffix:07d}"
-        if candidate not in taken:
-            return candidate
-    raise ApiError(21422, f"No phone number is available in {prefix}", status=400)
-
-
-async def fetch_number(request: web.Request) -> web.Response:
-    account = await authenticated(request)
-    return _json(render.phone_number(_number(request, account)))
-
-
-async def update_number(request: web.Request) -> web.Response:
-    account = await authenticated(request)
-    number = _number(request, account)
-    fields = _number_fields(await _form(request))
-    _apply_number_fields(number, fields)
-    number.date_updated = request.app[GATEWAY].clock.now()
-    return _json(render.phone_number(number))
-
-
-async def delete_number(request: web.Request) -> web.Response:
-    account = await authenticated(request)
-    request.app[GATEWAY].state.remove_number(_number(request, account))
-    return web.Response(status=204)
