@@ -27,7 +27,7 @@ LAYERS = {
 MODEL = {
     "clock", "config", "events", "state", "model", "schema", "optouts", "reply_loop", "attribution",
     "usage", "webhook_params", "cookies", "report", "report_text", "recording", "diff", "thresholds",
-    "billing", "directory", "report_figures",
+    "billing", "directory", "outbound", "report_figures",
 }  # fmt: skip
 EDGES = {
     "delivery",

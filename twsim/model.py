@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import mimetypes
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from twsim.core.ids import Prefix, SidFactory
 from twsim.core.lifecycle import MessageDirection, MessageStatus, Outcome
 from twsim.core.pricing import Charge, NumberType
 from twsim.core.segments import Encoding
@@ -112,3 +115,18 @@ class Message:
     @property
     def num_media(self) -> int:
         return len(self.media)
+
+
+def media_of(message: Message, urls: Iterable[str], sids: SidFactory) -> tuple[Media, ...]:
+    """Media records for the URLs attached to `message`, each with a new SID, in order."""
+    return tuple(
+        Media(
+            sid=sids.new(Prefix.MEDIA),
+            parent_sid=message.sid,
+            account_sid=message.account_sid,
+            url=url,
+            content_type=mimetypes.guess_type(url)[0] or "image/jpeg",
+            date_created=message.date_created,
+        )
+        for url in urls
+    )
