@@ -33,12 +33,11 @@ from twsim.core.lifecycle import (
 )
 from twsim.core.pricing import Channel, Direction, PriceKey, PriceTable, PricingError
 from twsim.core.segments import MAX_BODY_CHARS, segment
+from twsim.core.twiml import MAX_MEDIA  # one limit for REST and TwiML alike
 from twsim.directory import DEFAULT_COUNTRY, Directory
 from twsim.model import Account, Message, media_of
 from twsim.optouts import OptOuts
 from twsim.reply_loop import ReplyLoopGuard
-
-MAX_MEDIA = 10
 
 
 @dataclass(slots=True)
