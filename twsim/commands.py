@@ -229,9 +229,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from twsim.report import build
-    from twsim.scenario.replay import inbound_texts, replay
-    from twsim.scenario.target import LocalTarget, RemoteTarget, Target
-    from twsim.simulator import Simulator
+    from twsim.scenario.replay import inbound_texts
+    from twsim.scenario.runner import run_replay
 
     recording = _recording(args.recording, "replay")
     speed = None if args.speed == "max" else _positive(args.speed, "--speed")
@@ -252,37 +251,24 @@ def cmd_replay(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    async def run() -> list[Any]:
-        sim: Simulator | None = None
-        target: Target
-        if args.sim:
-            try:
-                target = await RemoteTarget(args.sim, source="replay").open()
-            except ConnectionError as exc:
-                raise CliError(str(exc)) from None
-        else:
-            meta = {
-                "replay_of": str(args.recording),
-                "speed": args.speed,
-                "scenario": recording.header.scenario,
-            }
-            sim = await Simulator(
-                config, port=args.port, record=args.record, record_meta=meta, force=args.force
-            ).start()
-            target = LocalTarget(sim.gateway, source="replay")
-        try:
-            await replay(texts, target, speed=speed)
-            if sim is not None:  # everything this gateway did: what its recording holds
-                return list(sim.gateway.events)
-            return await target.events()
-        finally:
-            await target.close()
-            if sim is not None:
-                await sim.stop()
-
+    meta = {
+        "replay_of": str(args.recording),
+        "speed": args.speed,
+        "scenario": recording.header.scenario,
+    }
+    work = run_replay(
+        texts,
+        speed=speed,
+        config=config,
+        sim_url=args.sim,
+        port=args.port,
+        record=args.record,
+        force=args.force,
+        meta=meta,
+    )
     try:
-        events = _run(run())
-    except RecordingError as exc:
+        events = _run(work)
+    except (RecordingError, ConnectionError) as exc:
         raise CliError(str(exc)) from None
     return _finish(build(events), args, f"twsim replay: {args.recording} at speed {args.speed}")
 

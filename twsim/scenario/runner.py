@@ -1,9 +1,12 @@
-"""Running a scenario end to end: gateway (in this process or remote), burst, report."""
+"""Running a burst or a replay end to end: gateway (in this process or remote), texts, events."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from twsim.config import Config
 from twsim.core.pricing import format_money
@@ -11,8 +14,9 @@ from twsim.events import Event
 from twsim.progress import Progress
 from twsim.report import Report, ReportBuilder, build
 from twsim.scenario.burst import Burst
+from twsim.scenario.replay import replay
 from twsim.scenario.spec import Scenario
-from twsim.scenario.target import LocalTarget, RemoteTarget, Target
+from twsim.scenario.target import LocalTarget, RemoteTarget, Target, Text
 from twsim.simulator import Simulator
 
 
@@ -33,6 +37,50 @@ def progress_line(burst: Burst, live: ReportBuilder) -> str:
     )
 
 
+@dataclass(slots=True)
+class Connection:
+    """Where a run's texts go: the target, the in-process gateway (if any), its number."""
+
+    target: Target
+    sim: Simulator | None
+    number: str
+
+
+@asynccontextmanager
+async def connect(
+    *,
+    config: Config | None = None,
+    sim: Simulator | None = None,
+    sim_url: str | None = None,
+    port: int = 0,
+    record: str | Path | None = None,
+    force: bool = False,
+    meta: dict[str, Any] | None = None,
+    source: str = "scenario",
+) -> AsyncIterator[Connection]:
+    """A target for a run: the given `sim`, a gateway at `sim_url`, or (by default) a new
+    gateway in this process from `config`, recording to `record`, stopped at the end."""
+    config = config or Config()
+    owned: Simulator | None = None
+    if sim is None and sim_url is None:
+        owned = sim = Simulator(config, port=port, record=record, record_meta=meta, force=force)
+        await sim.start()
+    try:
+        if sim is not None:
+            connection = Connection(LocalTarget(sim.gateway, source=source), sim, sim.number)
+        else:
+            assert sim_url is not None
+            remote = await RemoteTarget(sim_url, source=source).open()
+            connection = Connection(remote, None, config.numbers[0].phone_number)
+        try:
+            yield connection
+        finally:
+            await connection.target.close()
+    finally:
+        if owned is not None:
+            await owned.stop()
+
+
 async def run_burst(
     scenario: Scenario,
     *,
@@ -50,42 +98,53 @@ async def run_burst(
     A given `sim` is used as it is (and left running); otherwise one is started from
     `config` (with the scenario's sms_url, if it names one) and stopped at the end.
     """
-    owned: Simulator | None = None
-    if sim is None and sim_url is None:
-        config = config or Config()
-        if scenario.sms_url:
-            for number in config.numbers:
-                number.sms_url = scenario.sms_url
-        owned = sim = Simulator(
-            config,
-            port=port,
-            record=record,
-            record_meta={"scenario": scenario.identity()},
-            force=force,
-        )
-        await sim.start()
-    target: Target
+    config = config or Config()
+    if scenario.sms_url and sim is None:
+        for number in config.numbers:
+            number.sms_url = scenario.sms_url
+    meta = {"scenario": scenario.identity()}
     live = ReportBuilder()
-    if sim is not None:
-        to = scenario.to[0] if scenario.to else sim.number
-        target = LocalTarget(sim.gateway)
-        unsubscribe = sim.gateway.events.subscribe(live.add)
-    else:
-        assert sim_url is not None
-        to = scenario.to[0] if scenario.to else (config or Config()).numbers[0].phone_number
-        target = await RemoteTarget(sim_url).open()
-        unsubscribe = None
-    burst = Burst(scenario, target, to=to, speed=speed)
-    progress = Progress(lambda: progress_line(burst, live), enabled=show_progress)
-    progress.start()
-    try:
-        await burst.run()
-        events = await target.events()
-    finally:
-        await progress.stop()
-        await target.close()
-        if unsubscribe is not None:
-            unsubscribe()
-        if owned is not None:
-            await owned.stop()
+    async with connect(
+        config=config, sim=sim, sim_url=sim_url, port=port, record=record, force=force, meta=meta
+    ) as c:
+        unsubscribe = c.sim.gateway.events.subscribe(live.add) if c.sim is not None else None
+        burst = Burst(
+            scenario, c.target, to=scenario.to[0] if scenario.to else c.number, speed=speed
+        )
+        progress = Progress(lambda: progress_line(burst, live), enabled=show_progress)
+        progress.start()
+        try:
+            await burst.run()
+            events = await c.target.events()
+        finally:
+            await progress.stop()
+            if unsubscribe is not None:
+                unsubscribe()
     return BurstResult(build(events), events, burst)
+
+
+async def run_replay(
+    texts: list[Text],
+    *,
+    speed: float | None,
+    config: Config | None = None,
+    sim_url: str | None = None,
+    port: int = 0,
+    record: str | Path | None = None,
+    force: bool = False,
+    meta: dict[str, Any] | None = None,
+) -> list[Event]:
+    """Replay `texts` against a gateway in this process or the one at `sim_url`; the events."""
+    async with connect(
+        config=config,
+        sim_url=sim_url,
+        port=port,
+        record=record,
+        force=force,
+        meta=meta,
+        source="replay",
+    ) as c:
+        await replay(texts, c.target, speed=speed)
+        if c.sim is not None:  # everything this gateway did: what its recording holds
+            return list(c.sim.gateway.events)
+        return await c.target.events()
