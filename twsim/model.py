@@ -109,10 +109,6 @@ class Message:
     queue_delay_s: float = 0.0
 
     @property
-    def is_mms(self) -> bool:
-        return bool(self.media)
-
-    @property
     def num_media(self) -> int:
         return len(self.media)
 
