@@ -22,7 +22,7 @@ def run(work: Coroutine[Any, Any, T]) -> T:
     """Run `work` on a fresh loop, with the collector tuned as the `twsim` command tunes it
     (which also collects what earlier runs left behind, so their garbage does not land in
     this run's measurement)."""
-    from twsim.simulator import tune_gc
+    from twsim.server.simulator import tune_gc
 
     gc.unfreeze()
     tune_gc()

@@ -48,9 +48,9 @@ def phones(count: int, offset: int = 0) -> list[str]:
 
 def webhook_form() -> bytes:
     """The exact form twsim posts for one inbound text, encoded once."""
-    from twsim.config import Config
-    from twsim.gateway import Gateway
-    from twsim.webhook_params import inbound_params
+    from twsim.config.models import Config
+    from twsim.gateway.runtime import Gateway
+    from twsim.gateway.webhook_params import inbound_params
 
     gateway = Gateway(Config())
     received = gateway.state.receive_inbound(
@@ -72,15 +72,17 @@ async def gateway_round(
     record_to: Path,
     profile: Profile | None = None,
 ) -> tuple[Round, dict[str, Any]]:
-    from twsim.config import Config
+    from twsim.config.models import Config
     from twsim.core.lifecycle import MessageStatus
-    from twsim.gateway import Gateway
-    from twsim.recording import Recorder
+    from twsim.gateway.runtime import Gateway
+    from twsim.recording.journal import Recorder
 
     config = Config()
     config.numbers[0].sms_url = f"{app.url}/sms"
     gateway = Gateway(config)
-    recorder = Recorder.create(record_to, gateway, force=True)
+    recorder = Recorder.create(
+        record_to, gateway.events, seed=gateway.config.seed, prices=gateway.prices, force=True
+    )
     recorder.start()
     to = config.numbers[0].phone_number
     senders = phones(warmup + count)

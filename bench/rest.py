@@ -61,7 +61,7 @@ async def create_round(
 
 
 def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:
-    from twsim.config import Config
+    from twsim.config.models import Config
 
     config = Config()
     account = config.accounts[0]

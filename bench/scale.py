@@ -102,8 +102,8 @@ async def phone_memory(count: int) -> dict[str, Any]:
 def message_memory(count: int) -> dict[str, Any]:
     """Bytes per stored message: inbound texts taken by `State.receive_inbound` (no webhook),
     with their events, then with the event log cleared (messages, order, ledger)."""
-    from twsim.config import Config
-    from twsim.gateway import Gateway
+    from twsim.config.models import Config
+    from twsim.gateway.runtime import Gateway
 
     senders = phones(count)
     gateway = Gateway(Config())
@@ -150,8 +150,8 @@ async def make_recording(app: Child, events: int, path: Path, concurrency: int) 
 
 
 def report_speed(path: Path, events: int) -> dict[str, float]:
-    from twsim.recording import read_recording
-    from twsim.report import build
+    from twsim.analysis.report import build
+    from twsim.recording.journal import read_recording
 
     started = time.perf_counter()
     recording = read_recording(path)
@@ -173,11 +173,11 @@ def report_speed(path: Path, events: int) -> dict[str, float]:
 
 
 async def replay_speed(app: Child, path: Path) -> dict[str, float]:
-    from twsim.config import Config
-    from twsim.recording import read_recording
+    from twsim.config.models import Config
+    from twsim.recording.journal import read_recording
     from twsim.scenario.replay import inbound_texts, replay
     from twsim.scenario.target import LocalTarget
-    from twsim.simulator import Simulator
+    from twsim.server.simulator import Simulator
 
     texts = inbound_texts(read_recording(path).events)
     config = Config()

@@ -90,11 +90,11 @@ async def scheduler_alone(size: Size) -> dict[str, Any]:
 
 
 async def gateway_burst(app: Child, size: Size) -> dict[str, Any]:
-    from twsim.config import Config
-    from twsim.events import EventType
+    from twsim.config.models import Config
+    from twsim.model.events import SendPlanned, TwimlExecuted
     from twsim.scenario.runner import run_burst
     from twsim.scenario.spec import scenario_from_dict
-    from twsim.simulator import Simulator
+    from twsim.server.simulator import Simulator
 
     config = Config(seed=SEED)
     config.numbers[0].sms_url = f"{app.url}/sms"
@@ -104,11 +104,11 @@ async def gateway_burst(app: Child, size: Size) -> dict[str, Any]:
         result = await run_burst(scenario, sim=sim)
         spent = clock.round(1)
     took = spent.wall_s
-    planned = [e for e in result.events if e.type is EventType.SEND_PLANNED]
-    lateness = [float(e.data["lateness_ms"]) for e in planned]
-    times = [float(e.data["planned_s"]) for e in planned]
+    planned = [e for e in result.events if isinstance(e, SendPlanned)]
+    lateness = [float(e.lateness_ms) for e in planned]
+    times = [float(e.planned_s) for e in planned]
     span = max(times) - min(times) if times else 0.0
-    handled = sum(1 for e in result.events if e.type is EventType.TWIML_EXECUTED)
+    handled = sum(1 for e in result.events if isinstance(e, TwimlExecuted))
     out = _percentiles(lateness)
     out.update(
         {

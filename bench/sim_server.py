@@ -14,7 +14,7 @@ from bench import serving
 
 
 async def start() -> tuple[str, Callable[[], Awaitable[None]]]:
-    from twsim.simulator import Simulator
+    from twsim.server.simulator import Simulator
 
     sim = await Simulator(port=0).start()
     return sim.url, sim.stop

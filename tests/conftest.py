@@ -9,8 +9,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from twsim.config import Config, config_from_dict
-from twsim.simulator import Simulator
+from twsim.config.models import Config
+from twsim.config.reader import config_from_dict
+from twsim.server.simulator import Simulator
 
 SimFactory = Callable[..., Awaitable[Simulator]]
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twsim.anonymize import Anonymizer, has_content, scrub
 from twsim.core import keywords, phone
 from twsim.core.segments import GSM7_BASIC, GSM7_EXTENSION, segment
-from twsim.importer import guess_number_type
+from twsim.recording.anonymizer import Anonymizer, has_content, scrub
+from twsim.recording.importer import guess_number_type
 
 EXTENSION = "\f[\\]^{|}~€"
 GSM_UPPER_OTHER = "ÄÅÆÇÉÑÖØÜΓΔΘΛΞΠΣΦΨΩ"

@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from twsim.cli import main
-from twsim.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
+from twsim.cli.main import main
+from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
 
 
 @pytest.fixture
@@ -54,12 +54,17 @@ def test_serve_prints_what_an_app_needs(served: tuple[str, list[str]]) -> None:
     assert f"client.api.base_url = '{url}'" in text
 
 
-async def test_send_texts_the_gateway_and_waits_for_the_answer(served: tuple[str, list[str]], serve_app: Any) -> None:
+async def test_send_texts_the_gateway_and_waits_for_the_answer(
+    served: tuple[str, list[str]], serve_app: Any
+) -> None:
     url, _ = served
 
     async def sms(request: web.Request) -> web.Response:
         form = await request.post()
-        return web.Response(text=f"<Response><Message>got {form['Body']}</Message></Response>", content_type="text/xml")
+        return web.Response(
+            text=f"<Response><Message>got {form['Body']}</Message></Response>",
+            content_type="text/xml",
+        )
 
     app = web.Application()
     app.router.add_post("/sms", sms)
@@ -70,17 +75,33 @@ async def test_send_texts_the_gateway_and_waits_for_the_answer(served: tuple[str
         numbers = f"{url}/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}/IncomingPhoneNumbers.json"
         async with session.get(numbers) as response:
             sid = (await response.json())["incoming_phone_numbers"][0]["sid"]
-        async with session.post(numbers.replace(".json", f"/{sid}.json"), data={"SmsUrl": app_url}) as response:
+        async with session.post(
+            numbers.replace(".json", f"/{sid}.json"), data={"SmsUrl": app_url}
+        ) as response:
             assert response.status == 200
 
-    argv = ["send", "--sim", url, "--to", DEFAULT_NUMBER, "--from", "+12025550123", "--body", "CS101", "--wait", "--json"]
+    argv = [
+        "send",
+        "--sim",
+        url,
+        "--to",
+        DEFAULT_NUMBER,
+        "--from",
+        "+12025550123",
+        "--body",
+        "CS101",
+        "--wait",
+        "--json",
+    ]
     status, printed = await asyncio.to_thread(_run_main, argv)
     assert status == 0
     answer = json.loads(printed)
     assert answer["webhook"][0]["http_status"] == 200
     assert [r["body"] for r in answer["replies"]] == ["got CS101"]
 
-    status, printed = await asyncio.to_thread(_run_main, ["send", "--sim", url, "--to", "+15550000000", "--from", "+12025550123"])
+    status, printed = await asyncio.to_thread(
+        _run_main, ["send", "--sim", url, "--to", "+15550000000", "--from", "+12025550123"]
+    )
     assert status == 1
     assert printed.startswith("rejected: 21606")
 
@@ -96,6 +117,8 @@ def _run_main(argv: list[str]) -> tuple[int, str]:
 
 
 def test_send_to_nothing_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["send", "--sim", "http://127.0.0.1:9", "--to", DEFAULT_NUMBER, "--from", "+12025550123"])
-    assert status == 2
+    status = main(
+        ["send", "--sim", "http://127.0.0.1:9", "--to", DEFAULT_NUMBER, "--from", "+12025550123"]
+    )
+    assert status == 1  # a runtime failure, not a usage error
     assert "cannot reach twsim at http://127.0.0.1:9" in capsys.readouterr().err

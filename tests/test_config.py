@@ -5,17 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from twsim.config import (
-    DEFAULT_ACCOUNT_SID,
-    DEFAULT_AUTH_TOKEN,
-    DEFAULT_NUMBER,
-    config_from_dict,
-    load_config,
-    load_prices,
-)
+from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
+from twsim.config.reader import config_from_dict, load_config
+from twsim.config.schema import SchemaError, load_yaml
+from twsim.config.shipped import load_prices
 from twsim.core.lifecycle import INSTANT, REALISTIC, MessageStatus
 from twsim.core.pricing import Channel, Direction, NumberType, PriceKey
-from twsim.schema import SchemaError, load_yaml
 
 ISSUE_EXAMPLE = """\
 seed: 7

@@ -1,19 +1,34 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import orjson
 import pytest
 
-from twsim.clock import ManualClock
-from twsim.events import Event, EventLog, EventType
+from twsim.model.clock import ManualClock
+from twsim.model.events import (
+    EVENT_CLASSES,
+    Charged,
+    Event,
+    EventLog,
+    EventType,
+    InboundReceived,
+    MessageCreated,
+    NumberChanged,
+    Reset,
+    SendPlanned,
+)
+
+SAMPLE = Path(__file__).resolve().parents[1] / "recordings" / "sample-classroom.jsonl"
 
 
 async def test_events_are_numbered_timed_and_linked() -> None:
     clock = ManualClock()
     log = EventLog(clock)
-    first = log.emit(EventType.INBOUND_RECEIVED, inbound="SM1", message="SM1", body="hi")
+    first = log.emit(InboundReceived(inbound="SM1", message="SM1", body="hi"))
     await clock.advance(1.5)
-    second = log.emit(EventType.CHARGE, inbound="SM1", message="SM1", total="0.0083")
+    second = log.emit(Charged(inbound="SM1", message="SM1", total="0.0083"))
     assert (first.seq, second.seq) == (1, 2)
     assert (first.t, second.t) == (0.0, 1.5)
     assert second.to_json() == {
@@ -28,37 +43,80 @@ async def test_events_are_numbered_timed_and_linked() -> None:
     assert log.last_seq == 2 and len(log) == 2
 
 
+def test_every_event_type_has_one_class_and_round_trips() -> None:
+    assert set(EVENT_CLASSES) == {str(t) for t in EventType}
+    for name, kind in EVENT_CLASSES.items():
+        event = kind(seq=3, t=0.5, inbound="SM1")
+        assert str(event.type) == name
+        assert Event.from_json(event.to_json()) == event
+
+
+def test_twilio_names_keep_their_capitals_in_json() -> None:
+    created = MessageCreated(message="SM2", from_="+15005550006", to="+12025550123", body="x")
+    data = created.to_json()["data"]
+    assert (data["From"], data["To"]) == ("+15005550006", "+12025550123")
+    assert "from_" not in data and "to" not in data
+    # a harness's plan names its recipient in lower case, as version 1 wrote it
+    assert SendPlanned(to="+15005550006").to_json()["data"]["to"] == "+15005550006"
+
+
+def test_version_1_keys_that_are_sometimes_absent_stay_absent() -> None:
+    assert Charged(message="SM1", unpriced="no price").to_json()["data"] == {"unpriced": "no price"}
+    assert NumberChanged(action="removed", number="+1555").to_json()["data"] == {
+        "action": "removed",
+        "number": "+1555",
+    }
+    assert NumberChanged(action="added", number="+1555").to_json()["data"] == {
+        "action": "added",
+        "number": "+1555",
+        "sms_url": None,
+    }
+
+
+def test_the_sample_recording_reads_and_writes_back_byte_for_byte() -> None:
+    lines = SAMPLE.read_bytes().splitlines()[1:]
+    assert len(lines) > 100
+    for line in lines:
+        event = Event.from_json(orjson.loads(line))
+        assert orjson.dumps(event.to_json(), option=orjson.OPT_NON_STR_KEYS) == line
+
+
+def test_reading_ignores_unknown_data_keys_and_refuses_unknown_types() -> None:
+    raw = {"seq": 1, "t": 0, "type": "reset", "data": {"later": 1}}
+    assert Event.from_json(raw) == Reset(seq=1)
+    with pytest.raises(ValueError, match="unknown event type"):
+        Event.from_json({**raw, "type": "no.such"})
+
+
 async def test_subscribers_see_every_event_until_they_stop() -> None:
     log = EventLog(ManualClock())
     seen: list[int] = []
     stop = log.subscribe(lambda e: seen.append(e.seq))
-    log.emit(EventType.RESET)
+    log.emit(Reset())
     stop()
-    log.emit(EventType.RESET)
+    log.emit(Reset())
     assert seen == [1]
 
 
 async def test_since_and_clear_keep_numbering() -> None:
     log = EventLog(ManualClock())
     for _ in range(5):
-        log.emit(EventType.RESET)
+        log.emit(Reset())
     assert [e.seq for e in log.since(3)] == [4, 5]
     log.clear()
-    log.emit(EventType.RESET)
+    log.emit(Reset())
     assert [e.seq for e in log.since(0)] == [6]
     assert [e.seq for e in log.since(5)] == [6]
 
 
 async def test_wait_for_wakes_on_the_event_that_makes_it_true() -> None:
     log = EventLog(ManualClock())
-    waiter = asyncio.create_task(
-        log.wait_for(lambda: len(log.of_type(EventType.CHARGE)) == 2, timeout=5)
-    )
+    waiter = asyncio.create_task(log.wait_for(lambda: len(log.of_type(Charged)) == 2, timeout=5))
     await asyncio.sleep(0)
-    log.emit(EventType.CHARGE)
+    log.emit(Charged())
     await asyncio.sleep(0)
     assert not waiter.done()
-    log.emit(EventType.CHARGE)
+    log.emit(Charged())
     await waiter
 
 

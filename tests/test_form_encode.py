@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twsim.delivery import form_encode
+from twsim.gateway.webhook_client import form_encode
 
 
 @given(st.lists(st.tuples(st.text(max_size=20), st.text(max_size=60)), max_size=25))

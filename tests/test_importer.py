@@ -17,23 +17,16 @@ from typing import Any
 
 import pytest
 
-from twsim.cli import main
-from twsim.config import FIXTURES, load_prices
+from twsim.analysis.report import build
+from twsim.cli.main import main
+from twsim.config.shipped import load_prices
 from twsim.core.pricing import Charge
-from twsim.events import Event, EventType
-from twsim.importer import (
-    ImportFailed,
-    LoggedMessage,
-    guess_number_type,
-    import_files,
-    merge,
-    read_export,
-    to_events,
-)
-from twsim.recording import read_recording
-from twsim.report import build
+from twsim.model.events import Event, EventType
+from twsim.recording.exports import ImportFailed, LoggedMessage, read_export
+from twsim.recording.importer import guess_number_type, import_files, merge, to_events
+from twsim.recording.journal import read_recording
 
-IMPORTS = FIXTURES / "imports"
+IMPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 CSV_EXPORT = IMPORTS / "console-export.csv"
 PAGES = [IMPORTS / "messages-page1.json", IMPORTS / "messages-page2.json"]
 GATEWAY = "+16175550142"
@@ -60,7 +53,7 @@ def of_type(events: list[Event], kind: EventType) -> list[Event]:
 
 
 def charges(events: list[Event]) -> dict[str, dict[str, Any]]:
-    return {e.message or "": e.data for e in of_type(events, EventType.CHARGE)}
+    return {e.message or "": e.data() for e in of_type(events, EventType.CHARGE)}
 
 
 # -- the Console CSV export --------------------------------------------------------------------
@@ -77,13 +70,13 @@ def test_every_message_gives_the_gateways_events(tmp_path: Path) -> None:
     }
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     received = of_type(events, EventType.INBOUND_RECEIVED)[0]
-    assert set(received.data) == {
+    assert set(received.data()) == {
         "account", "From", "To", "body", "segments", "encoding", "ucs2_chars", "num_media",
         "media", "number_type", "source", "keyword", "meta",
     }  # fmt: skip
-    assert received.inbound == received.message and received.data["source"] == "import"
+    assert received.inbound == received.message and received.data()["source"] == "import"
     created = of_type(events, EventType.MESSAGE_CREATED)[0]
-    assert set(created.data) == {
+    assert set(created.data()) == {
         "account", "direction", "From", "To", "body", "segments", "encoding", "ucs2_chars",
         "num_media", "status", "status_callback", "attributed",
     }  # fmt: skip
@@ -118,7 +111,7 @@ def test_replies_answer_the_text_just_before_and_notifications_are_concurrent(
     latest_from: dict[str, str] = {}
     checked = Counter[str]()
     for event in events:
-        data = event.data
+        data = event.data()
         if event.type is EventType.INBOUND_RECEIVED:
             latest_from[data["From"]] = event.inbound or ""
         elif event.type is EventType.MESSAGE_CREATED and data["direction"] == "outbound-reply":
@@ -150,10 +143,10 @@ def test_final_statuses_and_error_codes(tmp_path: Path) -> None:
         r["Sid"]: (r["Status"], int(r["ErrorCode"]) if r["ErrorCode"] else None) for r in rows()
     }
     statuses = of_type(events, EventType.MESSAGE_STATUS)
-    assert {e.message: (e.data["status"], e.data["error_code"]) for e in statuses} == {
+    assert {e.message: (e.data()["status"], e.data()["error_code"]) for e in statuses} == {
         sid: v for sid, v in logged.items() if v[0] != "received"
     }
-    assert Counter(e.data["status"] for e in statuses) == {
+    assert Counter(e.data()["status"] for e in statuses) == {
         "delivered": 87,
         "undelivered": 1,
         "sent": 2,
@@ -195,12 +188,14 @@ def test_a_price_table_prices_what_the_log_did_not(tmp_path: Path) -> None:
 
 def test_segments_and_encoding_of_the_long_and_the_emoji_texts(tmp_path: Path) -> None:
     events = imported(tmp_path, CSV_EXPORT)
-    texts = {e.data["body"]: e.data for e in of_type(events, EventType.INBOUND_RECEIVED)}
+    texts = {e.data()["body"]: e.data() for e in of_type(events, EventType.INBOUND_RECEIVED)}
     emoji = next(d for b, d in texts.items() if "🙏" in b)
     assert (emoji["encoding"], emoji["segments"], emoji["ucs2_chars"]) == ("UCS-2", 1, "🙏")
     long = next(d for b, d in texts.items() if len(b) > 160)
     assert (long["encoding"], long["segments"], long["ucs2_chars"]) == ("GSM-7", 2, "")
-    echoed = [e.data for e in of_type(events, EventType.MESSAGE_CREATED) if "🙏" in e.data["body"]]
+    echoed = [
+        e.data() for e in of_type(events, EventType.MESSAGE_CREATED) if "🙏" in e.data()["body"]
+    ]
     assert [(d["encoding"], d["segments"]) for d in echoed] == [("UCS-2", 2), ("UCS-2", 2)]
 
 
@@ -247,10 +242,10 @@ def test_api_attribution_keywords_media_and_failures(tmp_path: Path) -> None:
         if listed[sid]["direction"] == "outbound-reply":
             source = listed[event.inbound or ""]
             assert (source["from"], source["to"]) == (listed[sid]["to"], listed[sid]["from"])
-            assert event.data["attributed"] == "conversation"
+            assert event.data()["attributed"] == "conversation"
         else:  # reminders sent minutes away from any text to their number
-            assert event.inbound is None and event.data["attributed"] is None
-    received = {e.data["body"]: e.data for e in of_type(events, EventType.INBOUND_RECEIVED)}
+            assert event.inbound is None and event.data()["attributed"] is None
+    received = {e.data()["body"]: e.data() for e in of_type(events, EventType.INBOUND_RECEIVED)}
     assert received["STOP"]["keyword"] == "STOP"
     assert received["STOP"]["number_type"] == "toll-free"
     mms = received["Here's my new insurance card"]
@@ -299,7 +294,7 @@ def test_a_missing_page_and_repeated_messages_are_warned_about(tmp_path: Path) -
 @pytest.mark.parametrize("window", [60.0, 1.0, 0.0])
 def test_the_window_bounds_rest_attribution(tmp_path: Path, window: float) -> None:
     events = imported(tmp_path, CSV_EXPORT, window_s=window)
-    how = Counter(e.data["attributed"] for e in of_type(events, EventType.MESSAGE_CREATED))
+    how = Counter(e.data()["attributed"] for e in of_type(events, EventType.MESSAGE_CREATED))
     texts = [datetime.fromisoformat(r["SentDate"]) for r in rows() if r["Direction"] == "inbound"]
     notes = [datetime.fromisoformat(r["SentDate"]) for r in rows() if r["To"] == PROFESSOR]
     near = sum(any(0 <= (n - t).total_seconds() <= window for t in texts) for n in notes)
@@ -361,7 +356,7 @@ def test_attribution_rules(
 ) -> None:
     events = to_events(traffic, window_s=60)
     created = of_type(events, EventType.MESSAGE_CREATED)
-    assert {e.message: (e.inbound, e.data["attributed"]) for e in created} == expected
+    assert {e.message: (e.inbound, e.data()["attributed"]) for e in created} == expected
 
 
 def test_ties_in_time_put_the_inbound_first() -> None:
@@ -394,7 +389,7 @@ def test_number_types_are_guessed_from_the_number(number: str, kind: str) -> Non
 # -- anonymised imports ------------------------------------------------------------------------
 def numbers_and_bodies(events: list[Event]) -> list[tuple[str, str, str]]:
     return [
-        (e.data["From"], e.data["To"], e.data["body"])
+        (e.data()["From"], e.data()["To"], e.data()["body"])
         for e in events
         if e.type in (EventType.INBOUND_RECEIVED, EventType.MESSAGE_CREATED)
     ]
@@ -423,8 +418,8 @@ def test_anonymised_imports_hide_numbers_and_bodies_but_bill_the_same(
     for before, after in zip(real, fake, strict=True):
         assert (before.seq, before.t, before.type) == (after.seq, after.t, after.type)
         for key in ("segments", "encoding", "num_media", "number_type", "direction", "status"):
-            assert before.data.get(key) == after.data.get(key)
-        assert before.data.get("charge") == after.data.get("charge")
+            assert before.data().get(key) == after.data().get(key)
+        assert before.data().get("charge") == after.data().get("charge")
         assert (before.inbound is None) == (after.inbound is None)
     a, b = build(real).to_json(), build(fake).to_json()
     for key in ("inbound", "outbound", "amplification", "by_position", "errors", "total_cost"):
@@ -447,7 +442,7 @@ def test_anonymised_imports_are_repeatable_by_seed(tmp_path: Path) -> None:
 
 def test_the_toll_free_gateway_stays_toll_free_when_anonymised(tmp_path: Path) -> None:
     events = imported(tmp_path, *PAGES, anonymize=True)
-    gateways = {e.data["To"] for e in of_type(events, EventType.INBOUND_RECEIVED)}
+    gateways = {e.data()["To"] for e in of_type(events, EventType.INBOUND_RECEIVED)}
     (gateway,) = gateways
     assert gateway != "+18885550123" and guess_number_type(gateway) == "toll-free"
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from twsim.importer import (
+from twsim.recording.exports import (
     ImportFailed,
     Page,
     check_pages,

@@ -21,18 +21,13 @@ from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from twsim.cli import main
-from twsim.config import (
-    DEFAULT_ACCOUNT_SID,
-    DEFAULT_AUTH_TOKEN,
-    DEFAULT_NUMBER,
-    FIXTURES,
-    load_prices,
-)
+from twsim.cli.main import main
+from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
+from twsim.config.shipped import DATA, load_prices
 from twsim.core.pricing import format_money
-from twsim.loadgen import Load, LoadResult, LoadSpec
+from twsim.load.generator import Load, LoadResult, LoadSpec
 
-PRICES = yaml.safe_load((FIXTURES / "prices" / "us.yaml").read_text(encoding="utf-8"))
+PRICES = yaml.safe_load(DATA.joinpath("prices", "us.yaml").read_text(encoding="utf-8"))
 
 
 def price(country: str, channel: str, direction: str) -> Decimal:

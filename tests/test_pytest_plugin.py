@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from twilio.request_validator import RequestValidator
 
-from twsim.config import Config, NumberConfig
+from twsim.config.models import Config, NumberConfig
 
 TOKEN = Config().accounts[0].auth_token
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from twsim.analysis.report import ReportBuilder, build
+from twsim.analysis.text import render, side_by_side
+from twsim.config.shipped import DATA
+from twsim.core.price_table_reader import read_price_table
 from twsim.core.pricing import (
     Channel,
     Direction,
@@ -20,14 +23,25 @@ from twsim.core.pricing import (
     format_money,
 )
 from twsim.core.segments import segment
-from twsim.events import Event, EventType
-from twsim.report import ReportBuilder, build
-from twsim.report_text import render, side_by_side
-
-US_YAML = yaml.safe_load(
-    (Path(__file__).resolve().parent.parent / "fixtures" / "prices" / "us.yaml").read_text()
+from twsim.model.events import (
+    ApiRequest,
+    AutoReply,
+    CallbackAttempt,
+    Charged,
+    Event,
+    InboundReceived,
+    InboundRejected,
+    MessageCreated,
+    MessageRejected,
+    MessageStatusChanged,
+    NumberChanged,
+    SendPlanned,
+    TwimlWarning,
+    WebhookAttempt,
 )
-US = PriceTable.from_dict(US_YAML, name="us")
+
+US_YAML = yaml.safe_load(DATA.joinpath("prices", "us.yaml").read_text())
+US = read_price_table(US_YAML, name="us")
 
 NUMBER = "+15005550006"
 A, B, C, D = "+12025550101", "+12025550102", "+12025550103", "+12025550104"
@@ -52,21 +66,20 @@ class Log:
     def __init__(self) -> None:
         self.events: list[Event] = []
 
-    def emit(self, type: EventType, **fields: Any) -> None:
-        causes = {k: fields.pop(k) for k in ("inbound", "attempt", "message") if k in fields}
+    def emit(self, event_class: type[Event], /, **fields: Any) -> None:
         seq = len(self.events) + 1
-        self.events.append(Event(seq=seq, t=0.25 * seq, type=type, data=fields, **causes))
+        self.events.append(event_class(seq=seq, t=0.25 * seq, **fields))
 
     def inbound(
         self, sid: str, sender: str, body: str, *, latency_ms: float, failed: bool = False
     ) -> None:
         seg = segment(body)
         self.emit(
-            EventType.INBOUND_RECEIVED,
+            InboundReceived,
             inbound=sid,
             message=sid,
-            From=sender,
-            To=NUMBER,
+            from_=sender,
+            to=NUMBER,
             body=body,
             segments=seg.count,
             encoding=str(seg.encoding),
@@ -74,13 +87,13 @@ class Log:
             meta={},
         )
         self.emit(
-            EventType.CHARGE,
+            Charged,
             inbound=sid,
             message=sid,
             charge=US.charge(key(Direction.INBOUND), seg.count).to_dict(),
         )
         self.emit(
-            EventType.WEBHOOK_ATTEMPT,
+            WebhookAttempt,
             inbound=sid,
             attempt=f"WA{sid}",
             latency_ms=latency_ms,
@@ -88,9 +101,7 @@ class Log:
             error_code=11200 if failed else None,
         )
         if failed:
-            self.emit(
-                EventType.TWIML_WARNING, inbound=sid, attempt=f"WA{sid}", code=11200, fatal=True
-            )
+            self.emit(TwimlWarning, inbound=sid, attempt=f"WA{sid}", code=11200, fatal=True)
 
     def outbound(
         self,
@@ -105,22 +116,22 @@ class Log:
         seg = segment(body)
         direction = "outbound-api" if api else "outbound-reply"
         self.emit(
-            EventType.MESSAGE_CREATED,
+            MessageCreated,
             inbound=inbound,
             message=sid,
             direction=direction,
-            From=NUMBER,
-            To=to,
+            from_=NUMBER,
+            to=to,
             body=body,
             segments=seg.count,
             encoding=str(seg.encoding),
             ucs2_chars="".join(seg.ucs2_chars),
             status="queued",
         )
-        self.emit(EventType.MESSAGE_STATUS, inbound=inbound, message=sid, status="sending")
+        self.emit(MessageStatusChanged, inbound=inbound, message=sid, status="sending")
         if fails_with is not None:
             self.emit(
-                EventType.MESSAGE_STATUS,
+                MessageStatusChanged,
                 inbound=inbound,
                 message=sid,
                 status="failed",
@@ -128,17 +139,17 @@ class Log:
             )
             charge = US.failed_fee(key(Direction.OUTBOUND))
         else:
-            self.emit(EventType.MESSAGE_STATUS, inbound=inbound, message=sid, status="sent")
+            self.emit(MessageStatusChanged, inbound=inbound, message=sid, status="sent")
             charge = US.charge(key(Direction.OUTBOUND), seg.count)
-        self.emit(EventType.CHARGE, inbound=inbound, message=sid, charge=charge.to_dict())
+        self.emit(Charged, inbound=inbound, message=sid, charge=charge.to_dict())
         if fails_with is None:
-            self.emit(EventType.MESSAGE_STATUS, inbound=inbound, message=sid, status="delivered")
+            self.emit(MessageStatusChanged, inbound=inbound, message=sid, status="delivered")
 
     def refused_reply(self, inbound: str, code: int, warning: int) -> None:
         """A <Message> the gateway refused: a TwiML warning plus the rejected message."""
-        self.emit(EventType.TWIML_WARNING, inbound=inbound, attempt=f"WA{inbound}", code=warning)
+        self.emit(TwimlWarning, inbound=inbound, attempt=f"WA{inbound}", code=warning)
         self.emit(
-            EventType.MESSAGE_REJECTED,
+            MessageRejected,
             inbound=inbound,
             attempt=f"WA{inbound}",
             direction="outbound-reply",
@@ -159,25 +170,25 @@ def story() -> list[Event]:
     """
     log = Log()
     for n, lateness in enumerate([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 60.0]):
-        log.emit(EventType.SEND_PLANNED, phone=A, kind="first", planned_s=n, lateness_ms=lateness)
+        log.emit(SendPlanned, phone=A, kind="first", planned_s=n, lateness_ms=lateness)
     log.inbound("SM1", A, "CS1O1", latency_ms=5)
-    log.emit(EventType.API_REQUEST, status=201)
+    log.emit(ApiRequest, status=201)
     log.outbound("SMn1", "SM1", NUDGE, api=True, to=A)
     log.outbound("SMr1", "SM1", INVALID, to=A)
-    log.emit(EventType.CALLBACK_ATTEMPT, inbound="SM1", message="SMr1", error_code=None)
-    log.emit(EventType.CALLBACK_ATTEMPT, inbound="SM1", message="SMr1", error_code=11205)
+    log.emit(CallbackAttempt, inbound="SM1", message="SMr1", error_code=None)
+    log.emit(CallbackAttempt, inbound="SM1", message="SMr1", error_code=11205)
     log.inbound("SM2", A, "CS1O1", latency_ms=10)
-    log.emit(EventType.API_REQUEST, status=201)
+    log.emit(ApiRequest, status=201)
     log.outbound("SMn2", "SM2", NUDGE, api=True, to=A)
     log.outbound("SMr2", "SM2", INVALID, to=A)
     log.inbound("SM3", A, "CS1O1", latency_ms=15)
-    log.emit(EventType.API_REQUEST, status=400)
+    log.emit(ApiRequest, status=400)
     log.emit(
-        EventType.MESSAGE_REJECTED,
+        MessageRejected,
         inbound="SM3",
         direction="outbound-api",
         code=21610,
-        To=A,
+        to=A,
     )
     log.outbound("SMr3", "SM3", INVALID, to=A, fails_with=30003)
     log.inbound("SM4", B, "CS101", latency_ms=20)
@@ -187,10 +198,10 @@ def story() -> list[Event]:
     log.inbound("SM6", C, "CS1O1", latency_ms=30)
     log.refused_reply("SM6", code=21211, warning=14101)
     log.inbound("SM7", D, "CS101", latency_ms=200, failed=True)
-    log.emit(EventType.INBOUND_REJECTED, source="scenario", code=21212, From="bogus", To=NUMBER)
-    log.emit(EventType.API_REQUEST, status=201)
+    log.emit(InboundRejected, source="scenario", code=21212, from_="bogus", to=NUMBER)
+    log.emit(ApiRequest, status=201)
     log.outbound("SMu1", None, "Class is cancelled tomorrow", api=True, to=B)
-    log.emit(EventType.AUTO_REPLY, inbound="SM5", From=NUMBER, To=C, body="You are unsubscribed")
+    log.emit(AutoReply, inbound="SM5", from_=NUMBER, to=C, body="You are unsubscribed")
     return log.events
 
 
@@ -232,7 +243,7 @@ def test_totals_and_amplification() -> None:
 def test_gateway_set_up_is_not_part_of_the_run() -> None:
     """A recording starts with the gateway's numbers; the live report starts at the burst."""
     events = story()
-    set_up = Event(0, 0.0, EventType.NUMBER_CHANGED, {"action": "added", "number": NUMBER})
+    set_up = NumberChanged(action="added", number=NUMBER)
     recorded = build([set_up, *events])
     assert recorded.to_json() == build(events).to_json()
     assert recorded.duration_s == round(events[-1].t - events[7].t, 3)
@@ -240,10 +251,8 @@ def test_gateway_set_up_is_not_part_of_the_run() -> None:
 
 def test_plans_written_by_a_remote_harness_do_not_bend_the_duration() -> None:
     """Against a remote gateway, send.planned events carry no time on the gateway's clock."""
-    events = [e for e in story() if e.type is not EventType.SEND_PLANNED]
-    untimed = [
-        Event(0, 0.0, EventType.SEND_PLANNED, {"phone": A, "lateness_ms": 1.0}) for _ in range(3)
-    ]
+    events = [e for e in story() if not isinstance(e, SendPlanned)]
+    untimed = [SendPlanned(phone=A, lateness_ms=1.0) for _ in range(3)]
     report = build([*events, *untimed])
     assert report.duration_s == round(events[-1].t - events[0].t, 3) > 0
     assert report.lateness["sends"] == 3
@@ -335,8 +344,8 @@ def test_errors_by_code_count_a_refused_message_once() -> None:
 def test_a_rejected_reply_without_its_warning_still_counts() -> None:
     """Only a rejection tied to an inbound's TwiML is left to the warning."""
     log = Log()
-    log.emit(EventType.MESSAGE_REJECTED, direction="outbound-reply", code=21211)
-    log.emit(EventType.MESSAGE_REJECTED, inbound="SM1", direction="outbound-api", code=21211)
+    log.emit(MessageRejected, direction="outbound-reply", code=21211)
+    log.emit(MessageRejected, inbound="SM1", direction="outbound-api", code=21211)
     report = build(log.events)
     assert report.errors == {21211: 2}
     assert report.rejected == {"inbound": 0, "outbound": 2}
@@ -346,7 +355,7 @@ def test_webhook_failures_include_answers_that_are_not_2xx() -> None:
     log = Log()
     for n, (status, code) in enumerate([(200, None), (204, None), (500, None), (None, 11205)]):
         log.emit(
-            EventType.WEBHOOK_ATTEMPT,
+            WebhookAttempt,
             inbound=f"SM{n}",
             latency_ms=1.0,
             http_status=status,
@@ -374,7 +383,7 @@ def cheaper() -> PriceTable:
     us["sms"]["outbound"]["local"] = "0.0060"
     us["carrier_fees"]["sms"]["outbound"]["local"] = "0.0020"
     us["failed_fee"] = "0.0005"
-    return PriceTable.from_dict(data, name="cheap")
+    return read_price_table(data, name="cheap")
 
 
 def test_repricing_with_another_table() -> None:
@@ -396,7 +405,7 @@ def test_repricing_with_another_table() -> None:
 def test_repricing_keeps_charges_the_table_cannot_price() -> None:
     data = copy.deepcopy(US_YAML)
     del data["countries"]["US"]
-    canada_only = PriceTable.from_dict(data, name="canada")
+    canada_only = read_price_table(data, name="canada")
     assert build(story(), prices=canada_only).total_cost == build(story()).total_cost
 
 

@@ -6,14 +6,23 @@ from decimal import Decimal
 
 import pytest
 
-from twsim.clock import ManualClock
-from twsim.config import Config, NumberConfig, config_from_dict
+from twsim.config.models import Config, NumberConfig
+from twsim.config.reader import config_from_dict
 from twsim.core.errors import TwilioError
 from twsim.core.lifecycle import MessageDirection, MessageStatus
 from twsim.core.pricing import Channel, Direction, NumberType, PriceKey
-from twsim.events import EventType
-from twsim.gateway import Gateway
-from twsim.state import OutboundRequest
+from twsim.gateway.runtime import Gateway
+from twsim.model.clock import ManualClock
+from twsim.model.events import (
+    AutoReply,
+    Charged,
+    EventType,
+    InboundRejected,
+    MessageCreated,
+    MessageRejected,
+    MessageStatusChanged,
+)
+from twsim.model.state import OutboundRequest
 
 NUMBER = "+15005550006"
 PHONE = "+12025550123"
@@ -47,8 +56,8 @@ async def test_inbound_validation(
     with pytest.raises(TwilioError) as caught:
         g.state.receive_inbound(from_=from_, to=to, body=body, media_urls=media)
     assert caught.value.code == code
-    rejected = g.events.of_type(EventType.INBOUND_REJECTED)
-    assert [e.data["code"] for e in rejected] == [code]
+    rejected = g.events.of_type(InboundRejected)
+    assert [e.code for e in rejected] == [code]
     assert not g.state.messages
 
 
@@ -64,7 +73,7 @@ async def test_inbound_is_stored_and_billed_once() -> None:
         PHONE,
         1,
     )
-    charges = g.events.of_type(EventType.CHARGE)
+    charges = g.events.of_type(Charged)
     assert len(charges) == 1 and charges[0].inbound == message.sid
     expected = g.prices.charge(PriceKey("US", NumberType.LOCAL, Direction.INBOUND, Channel.SMS), 1)
     assert message.price == expected.base
@@ -99,7 +108,7 @@ async def test_outbound_validation_codes(
     with pytest.raises(TwilioError) as caught:
         send(g, to=to, from_=from_, body=body)  # type: ignore[arg-type]
     assert caught.value.code == code
-    assert [e.data["code"] for e in g.events.of_type(EventType.MESSAGE_REJECTED)] == [code]
+    assert [e.code for e in g.events.of_type(MessageRejected)] == [code]
 
 
 async def test_lifecycle_bills_when_sent_and_reports_every_status() -> None:
@@ -107,10 +116,10 @@ async def test_lifecycle_bills_when_sent_and_reports_every_status() -> None:
     message = send(g, body="a" * 200)
     assert message.status is MessageStatus.QUEUED and message.price is None  # type: ignore[attr-defined]
     await g.quiet(5)
-    statuses = [e.data["status"] for e in g.events.of_type(EventType.MESSAGE_STATUS)]
+    statuses = [e.status for e in g.events.of_type(MessageStatusChanged)]
     assert statuses == ["sending", "sent", "delivered"]
-    charge = g.events.of_type(EventType.CHARGE)[0]
-    assert charge.data["charge"]["units"] == 2
+    charge = g.events.of_type(Charged)[0]
+    assert charge.charge["units"] == 2
     assert message.price == 2 * g.prices.unit_price(
         PriceKey("US", NumberType.LOCAL, Direction.OUTBOUND, Channel.SMS)
     )  # type: ignore[attr-defined]
@@ -140,7 +149,7 @@ async def test_failed_messages_pay_the_failed_fee_only() -> None:
     message = send(g)
     await g.quiet(5)
     assert message.status is MessageStatus.FAILED  # type: ignore[attr-defined]
-    charge = g.events.of_type(EventType.CHARGE)[0].data["charge"]
+    charge = g.events.of_type(Charged)[0].charge
     assert charge["kind"] == "failed"
 
 
@@ -157,12 +166,12 @@ async def test_failed_messages_pay_the_failed_fee_only() -> None:
 async def test_keywords(body: str, blocked_after: bool, reply_starts: str | None) -> None:
     g = gateway()
     g.state.receive_inbound(from_=PHONE, to=NUMBER, body=body)
-    replies = g.events.of_type(EventType.AUTO_REPLY)
+    replies = g.events.of_type(AutoReply)
     if reply_starts is None:
         assert replies == []
     else:
-        assert replies[0].data["body"].startswith(reply_starts)
-        assert replies[0].data["To"] == PHONE
+        assert replies[0].body.startswith(reply_starts)
+        assert replies[0].to == PHONE
     if blocked_after:
         with pytest.raises(TwilioError) as caught:
             send(g)
@@ -181,7 +190,7 @@ async def test_start_opts_back_in_and_short_codes_do_not_filter() -> None:
     g.state.receive_inbound(from_=PHONE, to=NUMBER, body="yes")
     send(g)
     g.state.receive_inbound(from_=PHONE, to="12345", body="STOP")
-    assert len(g.events.of_type(EventType.AUTO_REPLY)) == 2
+    assert len(g.events.of_type(AutoReply)) == 2
     send(g, from_="12345")  # the short code's app handles STOP itself
 
 
@@ -190,7 +199,7 @@ async def test_toll_free_answers_with_network_messages() -> None:
         Config(numbers=[NumberConfig(phone_number="+18445550100", type=NumberType.TOLL_FREE)])
     )
     g.state.receive_inbound(from_=PHONE, to="+18445550100", body="stop")
-    assert g.events.of_type(EventType.AUTO_REPLY)[0].data["body"].startswith("NETWORK MSG:")
+    assert g.events.of_type(AutoReply)[0].body.startswith("NETWORK MSG:")
 
 
 async def test_reply_loop_is_cut_after_thirty_replies_in_thirty_seconds() -> None:
@@ -242,7 +251,7 @@ async def test_rest_messages_during_a_webhook_are_attributed_to_its_inbound() ->
         received.message.sid,
         received.message.sid,
     )  # type: ignore[attr-defined]
-    created = {e.message: e.data["attributed"] for e in g.events.of_type(EventType.MESSAGE_CREATED)}
+    created = {e.message: e.attributed for e in g.events.of_type(MessageCreated)}
     assert created == {to_phone.sid: "conversation", to_other.sid: "concurrent"}  # type: ignore[attr-defined]
 
 

@@ -1,6 +1,6 @@
 """CI gates: `twsim burst`, `report` and `load` exit 3 when a threshold is crossed.
 
-`twsim.cli.main` runs its own event loop, so each call runs in a worker thread while the
+`twsim.cli.main.main` runs its own event loop, so each call runs in a worker thread while the
 loopback app keeps answering on the test's loop.
 """
 
@@ -17,14 +17,16 @@ import pytest
 import yaml
 from aiohttp import web
 
-from twsim.cli import main
-from twsim.core.pricing import Channel, Direction, NumberType, PriceKey, PriceTable, format_money
-from twsim.recording import read_recording
-from twsim.thresholds import EXIT_THRESHOLD, Thresholds
+from twsim.analysis.thresholds import Thresholds
+from twsim.cli.errors import EXIT_THRESHOLD
+from twsim.cli.main import main
+from twsim.config.shipped import DATA
+from twsim.core.price_table_reader import read_price_table
+from twsim.core.pricing import Channel, Direction, NumberType, PriceKey, format_money
+from twsim.recording.journal import read_recording
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-US_YAML = yaml.safe_load((FIXTURES / "prices" / "us.yaml").read_text())
-US = PriceTable.from_dict(US_YAML, name="us")
+US_YAML = yaml.safe_load(DATA.joinpath("prices", "us.yaml").read_text())
+US = read_price_table(US_YAML, name="us")
 INVALID = "Invalid code, try again"
 
 SCENARIO = """\

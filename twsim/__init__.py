@@ -1,17 +1,32 @@
-"""twsim: a local Twilio Messaging simulator plus a burst and replay harness."""
+"""twsim: a local Twilio Messaging simulator plus a burst and replay harness.
+
+The public API, for scripts and tests:
+
+    from twsim import Simulator, load_config, load_scenario, read_recording, client
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from importlib.metadata import version
 
-__version__ = "0.1.0"
+from twsim.config.models import Config
+from twsim.config.reader import load_config
+from twsim.recording.journal import Recording, read_recording
+from twsim.scenario.spec import Scenario, load_scenario
+from twsim.server.sdk import client
+from twsim.server.simulator import Simulator, SimulatorThread
 
-if TYPE_CHECKING:
-    from twilio.rest import Client
+__version__ = version("twsim")
 
-
-def client(*args: Any, **kwargs: Any) -> Client:
-    """An official `twilio.rest.Client` aimed at a twsim gateway (see `twsim.sdk.client`)."""
-    from twsim.sdk import client as make_client
-
-    return make_client(*args, **kwargs)
+__all__ = [
+    "Config",
+    "Recording",
+    "Scenario",
+    "Simulator",
+    "SimulatorThread",
+    "__version__",
+    "client",
+    "load_config",
+    "load_scenario",
+    "read_recording",
+]

@@ -2,6 +2,6 @@
 
 import sys
 
-from twsim.cli import main
+from twsim.cli.main import main
 
 sys.exit(main())

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from twsim.config import Config
-from twsim.inbound import InboundOutcome
-from twsim.simulator import Simulator, SimulatorThread
+from twsim.config.models import Config
+from twsim.gateway.inbound import InboundOutcome
+from twsim.server.simulator import Simulator, SimulatorThread
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from twsim.config.shipped import DATA
+from twsim.core.price_table_reader import read_price_table
 from twsim.core.pricing import (
     CATCH_ALL,
     Channel,
@@ -22,7 +23,7 @@ from twsim.core.pricing import (
     format_price,
 )
 
-SHIPPED = Path(__file__).resolve().parents[2] / "fixtures" / "prices" / "us.yaml"
+SHIPPED = DATA.joinpath("prices", "us.yaml")
 
 IN, OUT = Direction.INBOUND, Direction.OUTBOUND
 SMS, MMS = Channel.SMS, Channel.MMS
@@ -33,7 +34,7 @@ D = Decimal
 @pytest.fixture(scope="module")
 def shipped() -> PriceTable:
     with SHIPPED.open(encoding="utf-8") as handle:
-        return PriceTable.from_dict(yaml.safe_load(handle), name="us")
+        return read_price_table(yaml.safe_load(handle), name="us")
 
 
 def key(
@@ -277,7 +278,7 @@ def test_plain_strings_work_like_members(shipped: PriceTable) -> None:
     ],
 )
 def test_missing_price_entry(k: PriceKey, path: str, words: list[str]) -> None:
-    table = PriceTable.from_dict(minimal(), name="small")
+    table = read_price_table(minimal(), name="small")
     with pytest.raises(PricingError) as caught:
         table.charge(k, 1)
     assert caught.value.path == path
@@ -291,7 +292,7 @@ def test_pricing_error_is_a_value_error() -> None:
 
 
 def test_missing_carrier_fee_means_no_fee() -> None:
-    table = PriceTable.from_dict(minimal(), name="small")
+    table = read_price_table(minimal(), name="small")
     charge = table.charge(key(number_type=TOLL_FREE), 2)
     assert charge.carrier_fee == D(0)
     assert charge.total == D("0.0166")
@@ -303,7 +304,7 @@ def test_missing_carrier_fee_means_no_fee() -> None:
 def catch_all_table() -> PriceTable:
     data = minimal()
     data["countries"][CATCH_ALL] = {"sms": {"outbound": {"local": "0.0500"}}}
-    return PriceTable.from_dict(data, name="world")
+    return read_price_table(data, name="world")
 
 
 def test_catch_all_prices_unlisted_countries() -> None:
@@ -332,7 +333,7 @@ def test_failed_fee(shipped: PriceTable, channel: Channel, country: str) -> None
 
 
 def test_failed_fee_defaults_to_zero() -> None:
-    table = PriceTable.from_dict(without("countries.US.failed_fee"), name="small")
+    table = read_price_table(without("countries.US.failed_fee"), name="small")
     assert table.failed_fee(key()).total == D(0)
 
 
@@ -350,7 +351,7 @@ def test_failed_fee_unknown_country(shipped: PriceTable) -> None:
 
 
 def older_table() -> PriceTable:
-    return PriceTable.from_dict(
+    return read_price_table(
         {
             "name": "us-2024",
             "taken": "2024-06-01",
@@ -406,7 +407,7 @@ def test_reprice_with_table_lacking_the_key(shipped: PriceTable) -> None:
 
 def test_table_name_from_data_overrides_argument() -> None:
     assert older_table().name == "us-2024"
-    assert PriceTable.from_dict(minimal(), name="fallback").name == "fallback"
+    assert read_price_table(minimal(), name="fallback").name == "fallback"
 
 
 # --- charges as data ---------------------------------------------------------------------------
@@ -547,7 +548,7 @@ S = "countries.US.sms"
 )
 def test_validation_errors_name_the_key_path(data: Any, path: str, detail: str) -> None:
     with pytest.raises(PricingError) as caught:
-        PriceTable.from_dict(data, name="bad")
+        read_price_table(data, name="bad")
     assert caught.value.table == "bad"
     assert caught.value.path == path
     prefix = f"price table 'bad': {path}: " if path else "price table 'bad': "
@@ -558,7 +559,7 @@ def test_validation_errors_name_the_key_path(data: Any, path: str, detail: str) 
 def test_validation_error_example_wording() -> None:
     data = with_value(f"{S}.outbound.toll-free", "abc")
     with pytest.raises(PricingError) as caught:
-        PriceTable.from_dict(data, name="us")
+        read_price_table(data, name="us")
     assert str(caught.value) == (
         "price table 'us': countries.US.sms.outbound.toll-free: "
         "expected a decimal string, got 'abc'"
@@ -568,7 +569,7 @@ def test_validation_error_example_wording() -> None:
 def test_boolean_country_key_from_yaml() -> None:
     data = yaml.safe_load('taken: "2026-11-28"\nsource: s\ncurrency: USD\ncountries: {NO: {}}\n')
     with pytest.raises(PricingError, match="quote the code"):
-        PriceTable.from_dict(data, name="bad")
+        read_price_table(data, name="bad")
 
 
 @pytest.mark.parametrize(
@@ -582,7 +583,7 @@ def test_boolean_country_key_from_yaml() -> None:
     ],
 )
 def test_accepted_forms(field: str, value: Any, expected: Any) -> None:
-    table = PriceTable.from_dict(with_value(field, value), name="ok")
+    table = read_price_table(with_value(field, value), name="ok")
     if field == "taken":
         assert table.taken == expected
     else:
@@ -591,7 +592,7 @@ def test_accepted_forms(field: str, value: Any, expected: Any) -> None:
 
 def test_from_dict_does_not_keep_the_input() -> None:
     data = minimal()
-    table = PriceTable.from_dict(data, name="t")
+    table = read_price_table(data, name="t")
     data["countries"]["US"]["sms"]["outbound"]["local"] = "9"
     assert table.unit_price(key()) == D("0.0083")
 

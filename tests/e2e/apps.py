@@ -22,7 +22,7 @@ from multidict import CIMultiDictProxy, MultiDict
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from twsim.config import DEFAULT_AUTH_TOKEN, Config, NumberConfig
+from twsim.config.models import DEFAULT_AUTH_TOKEN, Config, NumberConfig
 
 XML = "text/xml"
 PHONE = "+15551230001"

@@ -10,8 +10,8 @@ import pytest
 from aiohttp import web
 from apps import PHONE, Hit, TwilioApp, config_for, reply, twiml
 
-from twsim.events import EventType
-from twsim.simulator import Simulator
+from twsim.model.events import InboundRejected, TwimlExecuted
+from twsim.server.simulator import Simulator
 
 
 async def echo(request: web.Request, hit: Hit) -> web.StreamResponse:
@@ -80,7 +80,7 @@ async def test_inbound_json_with_media_without_wait_is_accepted_then_delivered(
     sid = body["inbound"]["sid"]
     assert sid.startswith("MM")
     await gw.events.wait_for(
-        lambda: any(e.inbound == sid for e in gw.events.of_type(EventType.TWIML_EXECUTED)), 5
+        lambda: any(e.inbound == sid for e in gw.events.of_type(TwimlExecuted)), 5
     )
     [hit] = app.hits_to("/sms")
     assert (hit.sid, hit.get("NumMedia"), hit.get("MediaContentType0")) == (sid, "1", "image/gif")
@@ -121,8 +121,8 @@ async def test_bad_inbound_is_a_twilio_style_4xx_and_nothing_is_stored(
     assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
     assert app.hits == []
     assert gw.gateway.state.messages == {}
-    [rejected] = gw.events.of_type(EventType.INBOUND_REJECTED)
-    assert rejected.data["code"] == code
+    [rejected] = gw.events.of_type(InboundRejected)
+    assert rejected.code == code
 
 
 def _form(fields: dict[str, Any]) -> list[tuple[str, str]]:

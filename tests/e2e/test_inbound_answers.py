@@ -10,7 +10,7 @@ from apps import PHONE, Gate, Hit, TwilioApp, config_for, reply
 from twilio.twiml.messaging_response import Body, Media, Message, MessagingResponse
 
 from twsim.core.lifecycle import MessageDirection, MessageStatus, Outcome, OutcomeRule
-from twsim.events import EventType
+from twsim.model.events import CallbackAttempt, MessageCreated, TwimlWarning
 
 OWNED = "+12025550100"
 
@@ -42,8 +42,8 @@ async def test_twiml_messages_become_outbound_replies_from_the_number_to_the_sen
     assert outcome.replies[0].sid.startswith("SM")
     assert outcome.replies[1].sid.startswith("MM")
     assert [m.url for m in outcome.replies[1].media] == ["https://example.com/a.png"]
-    created = sim.events.of_type(EventType.MESSAGE_CREATED)
-    assert [(e.inbound, e.data["attributed"]) for e in created] == [
+    created = sim.events.of_type(MessageCreated)
+    assert [(e.inbound, e.attributed) for e in created] == [
         (outcome.inbound.sid, "twiml"),
         (outcome.inbound.sid, "twiml"),
     ]
@@ -100,7 +100,7 @@ async def test_empty_answers_send_no_reply_and_record_no_error(app: TwilioApp, m
         assert outcome.replies == [], url
         assert outcome.error_code is None, url
         assert outcome.attempts[0].error_code is None, url
-        assert sim.events.of_type(EventType.MESSAGE_CREATED) == [], url
+        assert sim.events.of_type(MessageCreated) == [], url
     assert all(h.valid for h in app.hits) and len(app.hits) == 3
 
 
@@ -135,8 +135,8 @@ async def test_action_gets_signed_status_callbacks_and_stops_later_verbs(
         assert "ErrorCode" not in hit.params
     assert "RawDlrDoneDate" not in callbacks[0].params
     assert len(str(callbacks[1].get("RawDlrDoneDate"))) == 10
-    recorded = sim.events.of_type(EventType.CALLBACK_ATTEMPT)
-    assert [(e.inbound, e.data["status"], e.data["http_status"]) for e in recorded] == [
+    recorded = sim.events.of_type(CallbackAttempt)
+    assert [(e.inbound, e.status, e.http_status) for e in recorded] == [
         (outcome.inbound.sid, "sent", 204),
         (outcome.inbound.sid, "delivered", 204),
     ]
@@ -191,9 +191,9 @@ async def test_unknown_verbs_and_bad_attributes_are_warnings_and_the_rest_runs(
     assert outcome.error_code is None
     assert [m.body for m in outcome.replies] == ["bad method", "bad callback", "kept"]
     assert sorted(outcome.warnings) == [12200, 12200, 14101, 14101, 14102, 14103, 14104, 14105]
-    warnings = sim.events.of_type(EventType.TWIML_WARNING)
+    warnings = sim.events.of_type(TwimlWarning)
     assert len(warnings) == 8
-    assert all(e.inbound == outcome.inbound.sid and e.data["fatal"] is False for e in warnings)
+    assert all(e.inbound == outcome.inbound.sid and e.fatal is False for e in warnings)
 
 
 async def test_a_hanging_status_callback_does_not_hold_the_message_back(

@@ -9,8 +9,8 @@ from aiohttp import web
 from apps import OTHER_PHONE, PHONE, Hit, TwilioApp, config_for, reply, twiml
 from twilio.twiml.messaging_response import MessagingResponse
 
-from twsim.clock import ManualClock
-from twsim.simulator import Simulator
+from twsim.model.clock import ManualClock
+from twsim.server.simulator import Simulator
 
 HOUR = 3600.0
 

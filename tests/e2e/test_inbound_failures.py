@@ -10,19 +10,17 @@ import pytest
 from aiohttp import web
 from apps import PHONE, Gate, Hit, TwilioApp, Unaccepting, config_for, reply, twiml, unused_port
 
-from twsim.config import Config, NumberConfig
-from twsim.events import EventType
-from twsim.inbound import InboundOutcome
-from twsim.simulator import Simulator
+from twsim.config.models import Config, NumberConfig
+from twsim.gateway.inbound import InboundOutcome
+from twsim.model.events import Charged, TwimlWarning, WebhookAttempt
+from twsim.server.simulator import Simulator
 
 GOOD_NUMBER = "+12025550100"
 
 
 def inbound_charges(sim: Simulator, outcome: InboundOutcome) -> list[Any]:
     sid = outcome.inbound.sid
-    return [
-        e for e in sim.events.of_type(EventType.CHARGE) if e.message == sid and e.inbound == sid
-    ]
+    return [e for e in sim.events.of_type(Charged) if e.message == sid and e.inbound == sid]
 
 
 def config(app: TwilioApp, sms_url: str | None, **number_fields: Any) -> Config:
@@ -47,7 +45,7 @@ async def assert_still_serving(sim: Simulator) -> None:
 
 
 def attempt_events(sim: Simulator) -> list[Any]:
-    return sim.events.of_type(EventType.WEBHOOK_ATTEMPT)
+    return sim.events.of_type(WebhookAttempt)
 
 
 @pytest.mark.parametrize(
@@ -83,10 +81,8 @@ async def test_bad_answer_is_recorded_and_the_fallback_gets_error_code_and_url(
     assert fallback_hit.get("MessageSid") == primary.get("MessageSid") == outcome.inbound.sid
     assert fallback_hit.get("Body") == "hi"
     assert [m.body for m in outcome.replies] == ["fallback reply"]
-    warnings = sim.events.of_type(EventType.TWIML_WARNING)
-    assert [(e.inbound, e.data["code"], e.data["fatal"]) for e in warnings] == [
-        (outcome.inbound.sid, code, True)
-    ]
+    warnings = sim.events.of_type(TwimlWarning)
+    assert [(e.inbound, e.code, e.fatal) for e in warnings] == [(outcome.inbound.sid, code, True)]
     assert outcome.inbound.sid in sim.gateway.state.messages
     assert len(inbound_charges(sim, outcome)) == 1
     await assert_still_serving(sim)
@@ -133,7 +129,7 @@ async def test_connection_refused_is_11205_and_retried_once_by_default(
 
     assert outcome.error_code == 11205
     assert outcome.attempts[0].http_status is None
-    assert attempt_events(sim)[0].data["tries"] == 2  # rp=ct by default, rc=1
+    assert attempt_events(sim)[0].tries == 2  # rp=ct by default, rc=1
     [fallback_hit] = app.hits
     assert fallback_hit.get("ErrorCode") == "11205"
     assert fallback_hit.get("ErrorUrl") == dead
@@ -150,8 +146,8 @@ async def test_connect_timeout_is_11205(app: TwilioApp, make_sim: Any, unaccepti
 
     assert outcome.error_code == 11205
     [attempt] = attempt_events(sim)
-    assert attempt.data["tries"] == 2
-    assert "connect timeout" in attempt.data["error"]
+    assert attempt.tries == 2
+    assert "connect timeout" in attempt.error
     assert len(inbound_charges(sim, outcome)) == 1
     await assert_still_serving(sim)
 
@@ -208,7 +204,7 @@ async def test_read_timeout_is_11205_and_retried_with_the_same_token(
     assert len(tokens) == 1
     assert outcome.error_code is None
     assert [m.body for m in outcome.replies] == ["awake"]
-    assert attempt_events(sim)[0].data["tries"] == 2
+    assert attempt_events(sim)[0].tries == 2
 
 
 async def test_read_timeout_without_retry_is_11205(app: TwilioApp, make_sim: Any, gate: Gate):
@@ -224,7 +220,7 @@ async def test_read_timeout_without_retry_is_11205(app: TwilioApp, make_sim: Any
     assert outcome.error_code == 11205
     assert len(app.hits) == 1
     [attempt] = attempt_events(sim)
-    assert "no response" in attempt.data["error"]
+    assert "no response" in attempt.error
 
 
 async def test_retries_on_5xx_reuse_the_idempotency_token(app: TwilioApp, make_sim: Any):
@@ -245,7 +241,7 @@ async def test_retries_on_5xx_reuse_the_idempotency_token(app: TwilioApp, make_s
     assert outcome.error_code is None
     assert [m.body for m in outcome.replies] == ["third time lucky"]
     [attempt] = attempt_events(sim)
-    assert (attempt.data["tries"], attempt.data["http_status"]) == (3, 200)
+    assert (attempt.tries, attempt.http_status) == (3, 200)
 
 
 async def test_5xx_is_not_retried_under_the_default_policy(app: TwilioApp, make_sim: Any):

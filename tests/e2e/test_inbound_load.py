@@ -12,8 +12,8 @@ from aiohttp import web
 from apps import Hit, TwilioApp, config_for, reply, twiml
 
 from twsim.core.lifecycle import MessageDirection, MessageStatus
-from twsim.events import EventType
-from twsim.simulator import Simulator
+from twsim.model.events import Charged
+from twsim.server.simulator import Simulator
 
 TEXTS = 1000
 PHONES = 250  # each phone texts four times, like students re-texting a wrong code
@@ -33,7 +33,7 @@ def counting_app(app: TwilioApp, seen: Counter[str]) -> str:
 
 
 def charges_per_message(sim: Simulator) -> Counter[str]:
-    return Counter(str(e.message) for e in sim.events.of_type(EventType.CHARGE))
+    return Counter(str(e.message) for e in sim.events.of_type(Charged))
 
 
 async def check_every_text_once(sim: Simulator, app: TwilioApp, seen: Counter[str]) -> None:
@@ -47,7 +47,7 @@ async def check_every_text_once(sim: Simulator, app: TwilioApp, seen: Counter[st
     assert set(seen.values()) == {1}  # each MessageSid delivered exactly once
     assert Counter(m.inbound_sid for m in replies) == Counter({m.sid: 1 for m in inbound})
     assert all(m.status is MessageStatus.DELIVERED for m in replies)
-    charge_events = sim.events.of_type(EventType.CHARGE)
+    charge_events = sim.events.of_type(Charged)
     assert all(e.inbound == e.message for e in charge_events if e.message in seen)
     reply_cause = {m.sid: m.inbound_sid for m in replies}
     assert all(

@@ -10,13 +10,13 @@ from aiohttp import web
 from apps import OTHER_PHONE, PHONE, Hit, TwilioApp, config_for, reply, twiml
 from twilio.base.exceptions import TwilioRestException
 
-from twsim.clock import ManualClock
-from twsim.config import NumberConfig, ServiceConfig
+from twsim.config.models import NumberConfig, ServiceConfig
 from twsim.core.keywords import Keyword, auto_reply
 from twsim.core.lifecycle import MessageStatus
 from twsim.core.pricing import NumberType
-from twsim.events import EventType
-from twsim.simulator import Simulator
+from twsim.model.clock import ManualClock
+from twsim.model.events import AutoReply, Charged, MessageRejected, MessageStatusChanged
+from twsim.server.simulator import Simulator
 
 STOP_REPLY = auto_reply(Keyword.STOP, NumberType.LOCAL, opted_out=False)
 START_REPLY = auto_reply(Keyword.START, NumberType.LOCAL, opted_out=True)
@@ -36,9 +36,7 @@ async def rest_send(sim: Simulator, to: str) -> str:
 
 
 def auto_replies(sim: Simulator, inbound: str) -> list[str]:
-    return [
-        e.data["body"] for e in sim.events.of_type(EventType.AUTO_REPLY) if e.inbound == inbound
-    ]
+    return [e.body for e in sim.events.of_type(AutoReply) if e.inbound == inbound]
 
 
 @pytest.mark.parametrize("word", ["STOP", "stop", "sToP", "Unsubscribe", "cancel", "QUIT"])
@@ -55,9 +53,9 @@ async def test_stop_opts_out_yet_the_webhook_is_still_delivered(
     assert auto_replies(sim, outcome.inbound.sid) == [STOP_REPLY]
     assert outcome.replies == []  # the app's TwiML reply to an opted-out phone is not sent
     assert 21610 in outcome.warnings
-    [rejected] = sim.events.of_type(EventType.MESSAGE_REJECTED)
-    assert (rejected.inbound, rejected.data["code"]) == (outcome.inbound.sid, 21610)
-    charges = [e for e in sim.events.of_type(EventType.CHARGE) if e.inbound == outcome.inbound.sid]
+    [rejected] = sim.events.of_type(MessageRejected)
+    assert (rejected.inbound, rejected.code) == (outcome.inbound.sid, 21610)
+    charges = [e for e in sim.events.of_type(Charged) if e.inbound == outcome.inbound.sid]
     assert [e.message for e in charges] == [outcome.inbound.sid]  # auto replies are free
     with pytest.raises(TwilioRestException) as refused:
         await rest_send(sim, PHONE)
@@ -117,9 +115,7 @@ async def test_reply_loop_is_cut_at_thirty_replies_in_thirty_seconds(app: Twilio
     assert (looped.status, looped.error_code) == (MessageStatus.FAILED, 14107)
     assert other.replies[0].status is MessageStatus.DELIVERED
     statuses = [
-        e.data["status"]
-        for e in sim.events.of_type(EventType.MESSAGE_STATUS)
-        if e.message == looped.sid
+        e.status for e in sim.events.of_type(MessageStatusChanged) if e.message == looped.sid
     ]
     assert statuses[-1] == "failed"
 

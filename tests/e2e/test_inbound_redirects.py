@@ -8,8 +8,8 @@ from aiohttp import web
 from apps import PHONE, Hit, TwilioApp, config_for, reply, twiml
 from twilio.twiml.messaging_response import MessagingResponse
 
-from twsim.config import HttpMethod
-from twsim.events import EventType
+from twsim.config.models import HttpMethod
+from twsim.model.events import TwimlWarning, WebhookAttempt
 
 
 def redirect_to(target: str, method: str = "POST") -> str:
@@ -66,8 +66,8 @@ async def test_ten_redirects_are_followed_and_the_eleventh_is_error_11215(
     assert fallback_hit.get("ErrorCode") == "11215"
     assert fallback_hit.get("ErrorUrl") == url
     assert [m.body for m in outcome.replies] == ["sorry"]
-    warnings = sim.events.of_type(EventType.TWIML_WARNING)
-    assert [e.data["code"] for e in warnings] == [11215]
+    warnings = sim.events.of_type(TwimlWarning)
+    assert [e.code for e in warnings] == [11215]
 
 
 async def test_http_redirects_are_followed_and_signed_for_their_target(
@@ -133,8 +133,8 @@ async def test_more_than_ten_http_redirects_is_error_11215(app: TwilioApp, make_
     assert all(h.valid for h in app.hits)
     assert outcome.error_code == 11215
     assert outcome.replies == []
-    [attempt] = sim.events.of_type(EventType.WEBHOOK_ATTEMPT)
-    assert attempt.data["error_code"] == 11215
+    [attempt] = sim.events.of_type(WebhookAttempt)
+    assert attempt.error_code == 11215
 
 
 async def test_error_url_names_the_redirect_that_failed(app: TwilioApp, make_sim: Any):

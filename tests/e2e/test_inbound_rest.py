@@ -15,16 +15,14 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from twsim.core.lifecycle import MessageDirection
-from twsim.events import EventType
-from twsim.simulator import Simulator
+from twsim.model.events import Charged, MessageCreated
+from twsim.server.simulator import Simulator
 
 PROFESSOR = "+12025550199"
 
 
 def created(sim: Simulator, direction: str) -> list[Any]:
-    return [
-        e for e in sim.events.of_type(EventType.MESSAGE_CREATED) if e.data["direction"] == direction
-    ]
+    return [e for e in sim.events.of_type(MessageCreated) if e.direction == direction]
 
 
 async def test_rest_reply_during_the_webhook_belongs_to_the_conversation(
@@ -53,12 +51,12 @@ async def test_rest_reply_during_the_webhook_belongs_to_the_conversation(
     [event] = created(sim, "outbound-api")
     assert event.inbound == outcome.inbound.sid
     assert event.attempt == outcome.attempts[0].sid
-    assert event.data["attributed"] == "conversation"
+    assert event.attributed == "conversation"
     message = sim.gateway.state.messages[event.message]
     assert message.direction is MessageDirection.OUTBOUND_API
     assert message.inbound_sid == outcome.inbound.sid
     assert message.body == "REST answer to code 42"
-    charges = [e for e in sim.events.of_type(EventType.CHARGE) if e.message == message.sid]
+    charges = [e for e in sim.events.of_type(Charged) if e.message == message.sid]
     assert [e.inbound for e in charges] == [outcome.inbound.sid]
     async with (
         aiohttp.ClientSession() as http,
@@ -98,7 +96,7 @@ async def test_async_twilio_client_and_twiml_reply_in_the_same_webhook(
         await client.http_client.close()
 
     rest = created(sim, "outbound-api")
-    assert [(e.data["To"], e.inbound, e.data["attributed"]) for e in rest] == [
+    assert [(e.to, e.inbound, e.attributed) for e in rest] == [
         (PROFESSOR, outcome.inbound.sid, "concurrent"),
         (PHONE, outcome.inbound.sid, "conversation"),
     ]
@@ -134,7 +132,7 @@ async def test_rest_reply_sent_just_after_answering_is_still_attributed(
 
     [event] = created(sim, "outbound-api")
     assert event.inbound == outcome.inbound.sid
-    assert event.data["attributed"] == "conversation"
+    assert event.attributed == "conversation"
 
 
 async def test_rest_message_with_no_webhook_in_flight_has_no_inbound(sim: Simulator):
@@ -145,4 +143,4 @@ async def test_rest_message_with_no_webhook_in_flight_has_no_inbound(sim: Simula
     [event] = created(sim, "outbound-api")
     assert event.message == message.sid
     assert event.inbound is None
-    assert event.data["attributed"] is None
+    assert event.attributed is None

@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 from apps import OTHER_PHONE, PHONE, Hit, TwilioApp, config_for, reply, twiml
 
-from twsim.config import Config, HttpMethod, NumberConfig, ServiceConfig
-from twsim.events import EventType
+from twsim.config.models import Config, HttpMethod, NumberConfig, ServiceConfig
+from twsim.model.events import WebhookAttempt
 
 SMS_PARAMS = {
     "MessageSid",
@@ -223,8 +223,8 @@ async def test_app_with_another_auth_token_rejects_and_the_gateway_records_11200
 
     assert [h.valid for h in strict.hits] == [False]
     assert outcome.error_code == 11200
-    attempts = sim.events.of_type(EventType.WEBHOOK_ATTEMPT)
-    assert [(e.inbound, e.data["http_status"]) for e in attempts] == [(outcome.inbound.sid, 403)]
+    attempts = sim.events.of_type(WebhookAttempt)
+    assert [(e.inbound, e.http_status) for e in attempts] == [(outcome.inbound.sid, 403)]
 
 
 async def test_each_sender_and_each_text_gets_its_own_sid_and_token(app: TwilioApp, make_sim: Any):

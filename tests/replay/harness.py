@@ -26,10 +26,11 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from twsim.cli import main
-from twsim.config import DEFAULT_AUTH_TOKEN, FIXTURES
+from twsim.cli.main import main
+from twsim.config.models import DEFAULT_AUTH_TOKEN
+from twsim.config.shipped import demo_app
 
-ATTENDANCE = FIXTURES / "apps" / "attendance.py"
+ATTENDANCE = Path(str(demo_app()))
 CLASS_CODE = "CS101"
 WRONG_CODE = "CS1O1"
 INVALID_REPLY = "Invalid code. Please try again."  # what the naive attendance app answers

@@ -31,20 +31,20 @@ from harness import (
 from twilio.rest import Client
 
 import twsim
-from twsim.config import (
+from twsim.config.models import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_NUMBER,
-    FIXTURES,
     AccountConfig,
     ApiKeyConfig,
     Config,
     NumberConfig,
 )
-from twsim.events import EventType
-from twsim.recording import RecordingError, RecordingWarning, read_recording
+from twsim.config.shipped import DATA
+from twsim.model.events import EventType, InboundReceived
+from twsim.recording.journal import RecordingError, RecordingWarning, read_recording
 from twsim.scenario.runner import run_burst
 from twsim.scenario.spec import load_scenario
-from twsim.simulator import Simulator
+from twsim.server.simulator import Simulator
 
 TEXTS = [
     ("+15551230001", WRONG_CODE),
@@ -84,7 +84,7 @@ async def test_header_names_the_format_versions_seed_scenario_and_price_table(
     await record_class(path, classroom_app, record_meta={"scenario": scenario, "note": "hi"})
 
     header = lines_of(path)[0]
-    us = yaml.safe_load((FIXTURES / "prices" / "us.yaml").read_text(encoding="utf-8"))
+    us = yaml.safe_load(DATA.joinpath("prices", "us.yaml").read_text(encoding="utf-8"))
     assert header["format"] == "twsim-recording"
     assert header["version"] == 1
     assert header["twsim_version"] == twsim.__version__
@@ -106,7 +106,7 @@ async def test_the_price_digest_tells_tables_apart(
     tmp_path: Path, classroom_app: ClassroomApp
 ) -> None:
     cheap = tmp_path / "us.yaml"  # the same name, other figures
-    text = (FIXTURES / "prices" / "us.yaml").read_text(encoding="utf-8")
+    text = DATA.joinpath("prices", "us.yaml").read_text(encoding="utf-8")
     cheap.write_text(text.replace('"0.0083"', '"0.0001"'), encoding="utf-8")
     config = Config(seed=5, prices=str(cheap))
     config.numbers = [NumberConfig(sms_url=f"{classroom_app.url}/sms")]
@@ -282,7 +282,7 @@ async def test_a_burst_killed_with_sigkill_leaves_a_recording_report_reads(
         events = read_recording(path).events
     code, report = cli_json("report", path)
     assert code == 0
-    received = sum(e.type is EventType.INBOUND_RECEIVED for e in events)
+    received = sum(isinstance(e, InboundReceived) for e in events)
     assert 5 <= report["inbound"]["count"] == received < 30
 
 

@@ -36,21 +36,21 @@ from harness import (
     write_scenario,
 )
 
-from twsim.config import (
+from twsim.config.models import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN,
     DEFAULT_NUMBER,
-    FIXTURES,
     Config,
     NumberConfig,
 )
-from twsim.recording import read_recording
-from twsim.simulator import Simulator
+from twsim.config.shipped import DATA
+from twsim.recording.journal import read_recording
+from twsim.server.simulator import Simulator
 
 PROFESSOR = "+12025550147"
 OTHER_NUMBER = "+12025550100"
 CREDENTIALS = base64.b64encode(f"{DEFAULT_ACCOUNT_SID}:{DEFAULT_AUTH_TOKEN}".encode()).decode()
-US = yaml.safe_load((FIXTURES / "prices" / "us.yaml").read_text(encoding="utf-8"))["countries"][
+US = yaml.safe_load(DATA.joinpath("prices", "us.yaml").read_text(encoding="utf-8"))["countries"][
     "US"
 ]
 SMS_IN = Decimal(US["sms"]["inbound"]["local"])
@@ -84,7 +84,7 @@ class Run:
 
     def texts(self) -> list[tuple[str, str, str]]:
         return [
-            (e.data["From"], e.data["To"], e.data["body"])
+            (e.from_, e.to, e.body)
             for e in read_recording(self.path).events
             if e.type == "inbound.received"
         ]
@@ -223,7 +223,7 @@ def test_replay_against_the_same_app_gives_the_same_counts_and_amplification(
     events = read_recording(again.path).events
     # each text was planned at its original offset from the first (the pace is scaled)
     original = [e.t for e in read_recording(recorded.path).events if e.type == "inbound.received"]
-    planned = [e.data["planned_s"] for e in events if e.type == "send.planned"]
+    planned = [e.planned_s for e in events if e.type == "send.planned"]
     assert planned == [round(t - original[0], 6) for t in original]
     header = lines_of(again.path)[0]
     assert header["meta"] == {"replay_of": str(recorded.path), "speed": speed}

@@ -11,28 +11,28 @@ import asyncio
 from collections import Counter
 from decimal import Decimal
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from aiohttp import web
 
-from twsim.config import Config, NumberConfig
+from twsim.config.models import Config, NumberConfig
+from twsim.config.shipped import DATA
+from twsim.core.price_table_reader import read_price_table
 from twsim.core.pricing import (
     Channel,
     Direction,
     NumberType,
     PriceKey,
-    PriceTable,
     format_money,
 )
 from twsim.core.segments import segment
-from twsim.events import EventType
+from twsim.model.events import InboundReceived, SendPlanned
 from twsim.scenario.population import Population
 from twsim.scenario.runner import BurstResult, run_burst
 from twsim.scenario.spec import scenario_from_dict
-from twsim.simulator import Simulator
+from twsim.server.simulator import Simulator
 
 CODE = "CS101"
 WRONG = "CS1O1"  # letter O for zero, as written on the board
@@ -106,10 +106,8 @@ def config_with(sms_url: str) -> Config:
     return config
 
 
-PRICES = PriceTable.from_dict(
-    yaml.safe_load(
-        (Path(__file__).resolve().parents[2] / "fixtures" / "prices" / "us.yaml").read_text()
-    ),
+PRICES = read_price_table(
+    yaml.safe_load(DATA.joinpath("prices", "us.yaml").read_text()),
     name="us",
 )
 
@@ -155,7 +153,7 @@ def plan(result: BurstResult) -> list[tuple[str, str, str, float]]:
 
 
 def inbound_events(result: BurstResult) -> list[Any]:
-    return [e for e in result.events if e.type is EventType.INBOUND_RECEIVED]
+    return [e for e in result.events if isinstance(e, InboundReceived)]
 
 
 def wrong_students(spec: dict[str, Any]) -> int:
@@ -176,7 +174,7 @@ async def test_classroom_burst_counts_and_cost_exactly(
     texts = size + 2 * wrong  # the wrong ones retry twice; the right ones stop at once
     kinds = Counter(t.kind for t in result.burst.planned)
     assert kinds == {"first": size, "retry": 2 * wrong}
-    assert Counter(e.data["meta"]["kind"] for e in inbound_events(result)) == kinds
+    assert Counter(e.meta["kind"] for e in inbound_events(result)) == kinds
     assert report.inbound.count == texts == attendance.webhooks
     assert report.webhook["requests"] == texts and report.webhook["failures"] == 0
 
@@ -257,9 +255,7 @@ async def test_one_seed_gives_the_same_texts_at_the_same_planned_times(
 
     # and the gateway saw the same thing both times
     def received(result: BurstResult) -> list[tuple[str, str, str]]:
-        return [
-            (e.data["From"], e.data["body"], e.data["meta"]["kind"]) for e in inbound_events(result)
-        ]
+        return [(e.from_, e.body, e.meta["kind"]) for e in inbound_events(result)]
 
     assert received(first) == received(again)
     assert first.report.outbound.to_json() == again.report.outbound.to_json()
@@ -365,15 +361,15 @@ async def test_every_send_records_its_plan_and_lateness(
     attendance: AttendanceApp, make_sim: Any
 ) -> None:
     result = await burst(attendance, make_sim, stochastic(5))
-    planned = [e for e in result.events if e.type is EventType.SEND_PLANNED]
+    planned = [e for e in result.events if isinstance(e, SendPlanned)]
 
     assert len(planned) == len(result.burst.planned) == result.report.inbound.count
-    assert [(e.data["phone"], e.data["kind"], e.data["planned_s"]) for e in planned] == [
+    assert [(e.phone, e.kind, e.planned_s) for e in planned] == [
         (t.phone, t.kind, round(t.planned_s, 6)) for t in result.burst.planned
     ]
-    assert all(e.data["lateness_ms"] >= 0 for e in planned)
+    assert all(e.lateness_ms >= 0 for e in planned)
     # each inbound carries the same plan in its meta, right after its send.planned event
-    metas = [e.data["meta"] for e in inbound_events(result)]
+    metas = [e.meta for e in inbound_events(result)]
     assert metas == [t.meta() for t in result.burst.planned]
     assert result.report.lateness["sends"] == len(planned)
     assert result.report.lateness["count"] == len(planned)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twsim.demo import run_demo
+from twsim.cli.demo import run_demo
 
 SCENARIO = """\
 name: tiny classroom

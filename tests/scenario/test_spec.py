@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from twsim.config.schema import SchemaError
 from twsim.scenario.population import Population
 from twsim.scenario.spec import (
     ArrivalKind,
@@ -16,7 +17,6 @@ from twsim.scenario.spec import (
     load_scenario,
     scenario_from_dict,
 )
-from twsim.schema import SchemaError
 
 GOOD_TEXTS = "texts:\n  bodies: [CS101]\n"
 

@@ -22,8 +22,8 @@ import aiohttp
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from twsim.events import EventType
-from twsim.simulator import Simulator
+from twsim.model.events import ApiRequest
+from twsim.server.simulator import Simulator
 
 SPEC = (
     Path(__file__).resolve().parents[2] / ".." / "shared" / "specs" / "twilio_api_v2010.json"
@@ -81,7 +81,7 @@ def basic_auth(username: str, password: str) -> str:
 
 def api_requests(sim: Simulator) -> list[dict[str, Any]]:
     """The data of every `api.request` event so far."""
-    return [e.data for e in sim.events.of_type(EventType.API_REQUEST)]
+    return [e.data() for e in sim.events.of_type(ApiRequest)]
 
 
 @pytest.fixture

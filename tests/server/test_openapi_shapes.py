@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from twsim.clock import ManualClock
+from twsim.model.clock import ManualClock
 
 MESSAGE = "api.v2010.account.message"
 MEDIA = "api.v2010.account.message.media"

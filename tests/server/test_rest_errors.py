@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from twilio.rest import Client
 
-from twsim.clock import ManualClock
-from twsim.events import EventType
-from twsim.sdk import client as sdk_client
+from twsim.model.clock import ManualClock
+from twsim.model.events import ApiRequest, MessageRejected
+from twsim.server.sdk import client as sdk_client
 
 PHONE = "+15557654321"
 A, B = "AC" + "a" * 32, "AC" + "b" * 32
@@ -229,9 +229,9 @@ async def test_create_errors(
     [logged] = api_log(sim)
     assert (logged["method"], logged["status"], logged["code"]) == ("POST", 400, code)
     assert logged["error"] and logged["error"] in error.msg
-    rejected = sim.events.of_type(EventType.MESSAGE_REJECTED)
+    rejected = sim.events.of_type(MessageRejected)
     if code not in (35115,):  # rejected before the gateway's send rules ran
-        assert [e.data["code"] for e in rejected] == [code]
+        assert [e.code for e in rejected] == [code]
 
 
 async def test_stop_blocks_and_start_unblocks(sim: Any, sdk: Any, sdk_error: Any) -> None:
@@ -247,8 +247,8 @@ async def test_stop_blocks_and_start_unblocks(sim: Any, sdk: Any, sdk_error: Any
     assert "unsubscribed" in blocked.msg
     assert other.status == "queued"
     assert allowed.status == "queued"
-    rejected = sim.events.of_type(EventType.MESSAGE_REJECTED)
-    assert [(e.data["code"], e.data["To"]) for e in rejected] == [(21610, PHONE)]
+    rejected = sim.events.of_type(MessageRejected)
+    assert [(e.code, e.to) for e in rejected] == [(21610, PHONE)]
     outbound_to_phone = [
         m for m in sim.gateway.state.messages.values() if m.to == PHONE and m.direction != "inbound"
     ]
@@ -257,7 +257,7 @@ async def test_stop_blocks_and_start_unblocks(sim: Any, sdk: Any, sdk_error: Any
 
 async def test_a_full_sender_queue_is_21611(make_sim: Any, sdk: Any, sdk_error: Any) -> None:
     """Pacing: a long code sends 1 segment a second and queues at most 10 hours' worth."""
-    from twsim.state import OutboundRequest
+    from twsim.model.state import OutboundRequest
 
     clock = ManualClock()
     sim = await make_sim(
@@ -408,7 +408,7 @@ async def test_random_bytes_never_crash_it(sim: Any, http: Any, paths: Any) -> N
         assert answer.content_type == "application/json"
         statuses.add(answer.status)
     assert statuses <= {400, 404}
-    assert not [e for e in sim.events.of_type(EventType.API_REQUEST) if e.data["status"] >= 500]
+    assert not [e for e in sim.events.of_type(ApiRequest) if e.status >= 500]
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,14 @@ from typing import Any
 
 import pytest
 
-from twsim.clock import ManualClock
 from twsim.core.pricing import Channel, Direction, NumberType, PriceKey, format_price
-from twsim.events import EventType
+from twsim.model.clock import ManualClock
+from twsim.model.events import (
+    MessageCreated,
+    MessageDeleted,
+    MessageStatusChanged,
+    MessageUpdated,
+)
 
 PHONE = "+15557654321"
 OTHER_PHONE = "+15557654322"
@@ -56,9 +61,7 @@ async def test_create_then_fetch_after_delivery(sim: Any, sdk: Any) -> None:
     assert fetched.price.startswith("-")
     assert fetched.price_unit == "USD"
 
-    created_events = [
-        e for e in sim.events.of_type(EventType.MESSAGE_CREATED) if e.message == created.sid
-    ]
+    created_events = [e for e in sim.events.of_type(MessageCreated) if e.message == created.sid]
     assert len(created_events) == 1
 
 
@@ -162,7 +165,7 @@ async def test_redact_body_keeps_everything_else(sim: Any, sdk: Any) -> None:
         "1",
     )
     assert fetched.price is not None
-    assert [e.data.get("redacted") for e in sim.events.of_type(EventType.MESSAGE_UPDATED)] == [True]
+    assert [e.redacted for e in sim.events.of_type(MessageUpdated)] == [True]
 
 
 async def test_body_can_only_be_redacted(sim: Any, sdk: Any, sdk_error: Any) -> None:
@@ -198,9 +201,7 @@ async def test_cancel_a_scheduled_service_message(make_sim: Any, sdk: Any) -> No
     assert fetched.date_sent is None and fetched.price is None
     assert not [e for e in sim.gateway.state.ledger if e.message_sid == scheduled.sid]
     statuses = [
-        e.data["status"]
-        for e in sim.events.of_type(EventType.MESSAGE_STATUS)
-        if e.message == scheduled.sid
+        e.status for e in sim.events.of_type(MessageStatusChanged) if e.message == scheduled.sid
     ]
     assert statuses == ["canceled"]
 
@@ -278,7 +279,7 @@ async def test_delete(sim: Any, sdk: Any, sdk_error: Any, sdk_list_error: Any) -
     assert media == (404, 20404)
     assert again.code == 20404
     assert listed == [kept.sid]
-    assert [e.message for e in sim.events.of_type(EventType.MESSAGE_DELETED)] == [gone.sid]
+    assert [e.message for e in sim.events.of_type(MessageDeleted)] == [gone.sid]
 
 
 async def test_a_message_still_on_its_way_cannot_be_deleted(

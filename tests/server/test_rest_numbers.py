@@ -10,7 +10,7 @@ from aiohttp import web
 
 from twsim.core.errors import ApiError
 from twsim.core.pricing import NumberType
-from twsim.events import EventType
+from twsim.model.events import NumberChanged
 
 PHONE = "+15557654321"
 NEW_NUMBER = "+15005550020"
@@ -80,7 +80,7 @@ async def test_create_fetch_update_delete(sim: Any, sdk: Any, sdk_error: Any) ->
     assert (gone.code, gone.status) == (20404, 404)
     assert NEW_NUMBER not in sim.gateway.state.numbers
     assert [n.phone_number for n in await sdk(numbers.list)] == [sim.number]
-    actions = [e.data["action"] for e in sim.events.of_type(EventType.NUMBER_CHANGED)]
+    actions = [e.action for e in sim.events.of_type(NumberChanged)]
     assert actions[-2:] == ["added", "removed"]
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from twsim.clock import ManualClock
 from twsim.core.pricing import Channel, Charge, Direction, NumberType, PriceKey
+from twsim.model.clock import ManualClock
 
 PHONE = "+15557654321"
 LOCAL_NUMBER = "+15005550006"

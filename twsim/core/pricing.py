@@ -177,18 +177,6 @@ class PriceTable:
         default_factory=dict, init=False, repr=False, compare=False
     )
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, name: str) -> PriceTable:
-        """Build a table from parsed data, checking every key.
-
-        `name` is what the table is called (normally the file's stem); a ``name`` key in
-        the data overrides it. Validation errors are labelled with the `name` argument.
-        """
-        # The reader builds a PriceTable, so it imports this module: import it on use.
-        from twsim.core.price_table_reader import read_price_table
-
-        return read_price_table(data, name=name)
-
     def country_prices(self, country: str) -> CountryPrices:
         """The entry for `country`: its own, else the catch-all, else `PricingError`."""
         found = self.countries.get(country)

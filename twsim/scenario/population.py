@@ -9,10 +9,10 @@ from typing import Any
 
 from faker import Faker
 
+from twsim.config.schema import SchemaError
 from twsim.core import phone
 from twsim.scenario.draws import Draws
 from twsim.scenario.spec import Scenario
-from twsim.schema import SchemaError
 
 # Purposes: the first key of every draw, so different decisions never share a value.
 PHONE, BODY, TYPO, TYPO_KIND, TYPO_AT = 1, 2, 3, 4, 5

@@ -11,7 +11,7 @@ import asyncio
 import functools
 from collections.abc import Iterable
 
-from twsim.events import Event, EventType
+from twsim.model.events import Event, InboundReceived, of_kind
 from twsim.scenario.scheduler import OpenScheduler
 from twsim.scenario.target import Target, Text
 
@@ -21,23 +21,20 @@ def inbound_texts(events: Iterable[Event], to: str | None = None) -> list[Text]:
     texts: list[Text] = []
     first: float | None = None
     counts: dict[str, int] = {}
-    for event in events:
-        if event.type is not EventType.INBOUND_RECEIVED:
-            continue
-        d = event.data
+    for event in of_kind(events, InboundReceived):
         first = event.t if first is None else first
-        phone = str(d.get("From") or "")
+        phone = event.from_
         number = counts.get(phone, 0)
         counts[phone] = number + 1
         texts.append(
             Text(
                 phone=phone,
-                to=to or str(d.get("To") or ""),
-                body=str(d.get("body") or ""),
+                to=to or event.to,
+                body=event.body,
                 planned_s=event.t - first,
                 kind="replay",
                 number=number,
-                media=tuple(str(u) for u in d.get("media") or ()),
+                media=tuple(event.media),
             )
         )
     return texts

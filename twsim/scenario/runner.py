@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from twsim.config import Config
+from twsim.analysis.report import Report, ReportBuilder, build
+from twsim.config.models import Config
 from twsim.core.pricing import format_money
-from twsim.events import Event
-from twsim.progress import Progress
-from twsim.report import Report, ReportBuilder, build
+from twsim.model.events import Event
 from twsim.scenario.burst import Burst
 from twsim.scenario.replay import replay
 from twsim.scenario.spec import Scenario
 from twsim.scenario.target import LocalTarget, RemoteTarget, Target, Text
-from twsim.simulator import Simulator
+from twsim.server.simulator import Simulator
+
+# Shows a run's progress while its block runs: given what to show, the block to run it in.
+Watch = Callable[[Callable[[], str]], AbstractAsyncContextManager[None]]
 
 
 @dataclass(slots=True)
@@ -90,7 +92,7 @@ async def run_burst(
     port: int = 0,
     record: str | Path | None = None,
     force: bool = False,
-    show_progress: bool = False,
+    watch: Watch | None = None,
     speed: float = 1.0,
 ) -> BurstResult:
     """Run `scenario` against a gateway in this process or the one at `sim_url`.
@@ -111,13 +113,12 @@ async def run_burst(
         burst = Burst(
             scenario, c.target, to=scenario.to[0] if scenario.to else c.number, speed=speed
         )
-        progress = Progress(lambda: progress_line(burst, live), enabled=show_progress)
-        progress.start()
+        watching = watch(lambda: progress_line(burst, live)) if watch else nullcontext()
         try:
-            await burst.run()
+            async with watching:
+                await burst.run()
             events = await c.target.events()
         finally:
-            await progress.stop()
             if unsubscribe is not None:
                 unsubscribe()
     return BurstResult(build(events), events, burst)

@@ -1,7 +1,7 @@
 """Scenario files: who texts, what, when, and how students react to the answers.
 
-A scenario is YAML (shipped ones live in `fixtures/scenarios/` and load by name). Every
-error names the offending key and its line. See `fixtures/scenarios/classroom.yaml` for a
+A scenario is YAML (shipped ones live in `twsim/data/scenarios/` and load by name). Every
+error names the offending key and its line. See `twsim/data/scenarios/classroom.yaml` for a
 commented example of every section.
 """
 
@@ -12,14 +12,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from twsim.config import FIXTURES
+from twsim.config.schema import SchemaError, Section, load_yaml_file
+from twsim.config.shipped import shipped, shipped_file
 from twsim.core import phone
-from twsim.schema import SchemaError, Section, load_yaml_file
-
-SCENARIOS = FIXTURES / "scenarios"
 
 
 class ArrivalKind(StrEnum):
@@ -101,17 +100,18 @@ class Scenario:
         }
 
 
-def find_scenario(name_or_path: str) -> Path:
+def find_scenario(name_or_path: str) -> Path | Traversable:
+    """A scenario file by path, or a shipped scenario by name (`classroom`)."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.exists():
             raise SchemaError("", f"no scenario file {path}")
         return path
-    shipped = SCENARIOS / f"{name_or_path}.yaml"
-    if not shipped.exists():
-        names = ", ".join(sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
+    found = shipped_file("scenarios", name_or_path)
+    if found is None:
+        names = ", ".join(shipped("scenarios"))
         raise SchemaError("", f"no scenario named {name_or_path!r} (shipped: {names})")
-    return shipped
+    return found
 
 
 def load_scenario(name_or_path: str) -> Scenario:

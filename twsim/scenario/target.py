@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import aiohttp
 
 from twsim.core.errors import TwilioError
-from twsim.events import Event, EventType
-from twsim.gateway import Gateway
+from twsim.gateway.runtime import Gateway
+from twsim.model.events import AutoReply, Event, MessageCreated, SendPlanned
 
 ReplyListener = Callable[[str, str], None]
 
@@ -56,16 +56,17 @@ class Target(Protocol):
     async def close(self) -> None: ...
 
 
-def _planned_event(text: Text, lateness_s: float) -> dict[str, Any]:
-    return {
-        "phone": text.phone,
-        "to": text.to,
-        "kind": text.kind,
-        "student": text.student,
-        "text": text.number,
-        "planned_s": round(text.planned_s, 6),
-        "lateness_ms": round(lateness_s * 1000, 3),
-    }
+def planned_event(text: Text, lateness_s: float) -> SendPlanned:
+    """The `send.planned` event for a text sent `lateness_s` after its planned time."""
+    return SendPlanned(
+        phone=text.phone,
+        to=text.to,
+        kind=text.kind,
+        student=text.student,
+        text=text.number,
+        planned_s=round(text.planned_s, 6),
+        lateness_ms=round(lateness_s * 1000, 3),
+    )
 
 
 class LocalTarget:
@@ -80,7 +81,7 @@ class LocalTarget:
 
     def send(self, text: Text, lateness_s: float) -> None:
         gateway = self.gateway
-        gateway.events.emit(EventType.SEND_PLANNED, **_planned_event(text, lateness_s))
+        gateway.events.emit(planned_event(text, lateness_s))
         with contextlib.suppress(TwilioError):  # recorded as inbound.rejected
             gateway.accept(
                 from_=text.phone,
@@ -95,11 +96,9 @@ class LocalTarget:
         self._listeners.append(listener)
 
     def _on_event(self, event: Event) -> None:
-        if event.type is EventType.MESSAGE_CREATED or event.type is EventType.AUTO_REPLY:
-            to = event.data.get("To")
-            body = str(event.data.get("body") or "")
+        if isinstance(event, MessageCreated | AutoReply):
             for listener in self._listeners:
-                listener(str(to), body)
+                listener(event.to, event.body)
 
     async def quiet(self, timeout: float | None = None) -> None:
         await self.gateway.quiet(timeout)
@@ -143,10 +142,7 @@ class RemoteTarget:
         return self
 
     def send(self, text: Text, lateness_s: float) -> None:
-        event = Event(
-            seq=0, t=0.0, type=EventType.SEND_PLANNED, data=_planned_event(text, lateness_s)
-        )
-        self._planned.append(event)
+        self._planned.append(planned_event(text, lateness_s))
         task = asyncio.get_running_loop().create_task(self._post(text))
         self._sends.add(task)
         task.add_done_callback(self._sends.discard)
@@ -189,9 +185,10 @@ class RemoteTarget:
                 items = []
             for raw in items:
                 self._since = max(self._since, int(raw["seq"]))
-                data = raw.get("data", {})
-                for listener in self._listeners:
-                    listener(str(data.get("To")), str(data.get("body") or ""))
+                event = Event.from_json(raw)
+                if isinstance(event, MessageCreated | AutoReply):
+                    for listener in self._listeners:
+                        listener(event.to, event.body)
             await asyncio.sleep(self.poll_s)
 
     async def quiet(self, timeout: float | None = None) -> None:

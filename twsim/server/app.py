@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from twsim.gateway import Gateway
+from twsim.gateway.runtime import Gateway
 from twsim.server import control, twilio_api
 from twsim.server.errors import twilio_errors
 from twsim.server.keys import GATEWAY

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import BasicAuth, web
 
 from twsim.core.errors import ApiError, twilio_error
-from twsim.model import Account
+from twsim.model.records import Account
 from twsim.server.keys import GATEWAY
 
 # Where a request keeps the SID of the account it authenticated as (read by the errors

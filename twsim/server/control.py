@@ -7,11 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from twsim import report
+from twsim.analysis import report
 from twsim.core.errors import ApiError
-from twsim.events import EventType
-from twsim.inbound import InboundOutcome
-from twsim.model import Message
+from twsim.gateway.inbound import InboundOutcome
+from twsim.model.events import EventType
+from twsim.model.records import Message
 from twsim.server import render
 from twsim.server.keys import GATEWAY, REPORT_PRICES
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from twsim.core.errors import ApiError, TwilioError, twilio_error
-from twsim.events import EventType
+from twsim.model.events import ApiRequest
 from twsim.server.auth import ACCOUNT_KEY
 from twsim.server.keys import GATEWAY
 from twsim.server.render import ROOT
@@ -95,14 +95,15 @@ async def _record(
                     params[_clip(key)] = values if len(values) > 1 else values[0]
     query = {k: v for k, v in request.query.items()}
     request.app[GATEWAY].events.emit(
-        EventType.API_REQUEST,
-        method=request.method,
-        path=request.path,
-        query=query,
-        params=params,
-        account=request.get(ACCOUNT_KEY),
-        status=status,
-        code=error.code if error else None,
-        error=error.message if error else None,
-        latency_ms=round(elapsed * 1000, 3),
+        ApiRequest(
+            method=request.method,
+            path=request.path,
+            query=query,
+            params=params,
+            account=request.get(ACCOUNT_KEY),
+            status=status,
+            code=error.code if error else None,
+            error=error.message if error else None,
+            latency_ms=round(elapsed * 1000, 3),
+        )
     )

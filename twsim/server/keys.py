@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from twsim.core.pricing import PriceTable
-from twsim.gateway import Gateway
+from twsim.gateway.runtime import Gateway
 
 GATEWAY = web.AppKey("gateway", Gateway)
 BASE_URL = web.AppKey("base_url", str)

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from multidict import MultiMapping
 
-from twsim.config import HttpMethod, NumberConfig
+from twsim.config.models import HttpMethod, NumberConfig
 from twsim.core import phone
 from twsim.core.errors import ApiError, twilio_error
 from twsim.core.pricing import NumberType
-from twsim.model import Account, PhoneNumber
+from twsim.model.records import Account, PhoneNumber
 from twsim.server import forms, render
 from twsim.server.auth import authenticated
 from twsim.server.keys import GATEWAY

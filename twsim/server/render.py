@@ -7,7 +7,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from twsim.core.pricing import format_price
-from twsim.model import Account, Media, Message, PhoneNumber
+from twsim.model.records import Account, Media, Message, PhoneNumber
 
 API_VERSION = "2010-04-01"
 ROOT = f"/{API_VERSION}"

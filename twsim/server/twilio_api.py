@@ -14,12 +14,12 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from twsim.core.errors import ApiError, twilio_error
-from twsim.model import Account, Message
+from twsim.model.records import Account, Message
+from twsim.model.state import OutboundRequest
 from twsim.server import forms, numbers_api, render, usage_api
 from twsim.server.auth import authenticated
 from twsim.server.keys import GATEWAY
 from twsim.server.paging import page
-from twsim.state import OutboundRequest
 
 ROOT = render.ROOT
 ACCOUNT = ROOT + "/Accounts/{account_sid}"

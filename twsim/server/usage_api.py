@@ -10,14 +10,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from twsim import usage
 from twsim.core.errors import ApiError
 from twsim.core.pricing import format_money
+from twsim.model import usage
+from twsim.model.state import LedgerEntry
 from twsim.server.auth import authenticated
 from twsim.server.keys import GATEWAY
 from twsim.server.paging import page
 from twsim.server.render import API_VERSION, account_uri
-from twsim.state import LedgerEntry
 
 PERIODS = ("AllTime", "Daily", "LastMonth", "Monthly", "ThisMonth", "Today", "Yearly", "Yesterday")
 

@@ -1,0 +1,39 @@
+"""Recordings written by earlier releases report exactly as those releases reported them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from twsim.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+IMPORTS = ROOT / "fixtures" / "imports"
+
+CASES = [
+    (ROOT / "recordings" / "sample-classroom.jsonl", DATA / "sample-classroom.report.json"),
+    (DATA / "imported-v0.1.0.jsonl", DATA / "imported-v0.1.0.report.json"),
+]
+
+
+@pytest.mark.parametrize(("recording", "expected"), CASES, ids=lambda p: Path(p).name)
+def test_an_old_recording_reports_as_it_did(
+    recording: Path, expected: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", str(recording), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(expected.read_text())
+
+
+def test_importing_the_same_logs_again_gives_the_same_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "again.jsonl"
+    files = [str(IMPORTS / "console-export.csv"), str(IMPORTS / "messages-page1.json")]
+    assert main(["import", *files, "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out), "--json"]) == 0
+    expected = json.loads((DATA / "imported-v0.1.0.report.json").read_text())
+    assert json.loads(capsys.readouterr().out) == expected

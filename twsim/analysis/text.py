@@ -1,0 +1,206 @@
+"""The report for a terminal: a few plain tables, readable in a CI log too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twsim.analysis.report import Report
+
+ERROR_NAMES = {
+    11200: "HTTP retrieval failure",
+    11205: "HTTP connection failure",
+    11206: "HTTP protocol violation",
+    11210: "HTTP bad host name",
+    11215: "too many redirects",
+    12100: "document parse failure",
+    12102: "root element must be Response",
+    12200: "schema validation warning",
+    12300: "invalid Content-Type",
+    14101: "invalid To on <Message>",
+    14102: "invalid From on <Message>",
+    14103: "invalid Body on <Message>",
+    14104: "invalid method",
+    14105: "invalid statusCallback",
+    14107: "reply loop cut",
+    21610: "recipient opted out",
+    21611: "sender queue full",
+    30001: "queue overflow",
+    30003: "unreachable handset",
+    30005: "unknown handset",
+    30006: "landline or unreachable carrier",
+    30007: "carrier violation",
+    30008: "unknown error",
+}
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _table(rows: list[list[str]], header: list[str]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  "
+        + "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    ]
+    for row in rows:
+        lines.append(
+            "  "
+            + "  ".join(
+                str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    return lines
+
+
+def render(report: Report, title: str = "twsim report") -> str:
+    r = report.to_json()
+    cur = "$" if r["currency"] == "USD" else r["currency"] + " "
+    amp = r["amplification"]
+    out = [title, "=" * len(title)]
+    out += _table(
+        [
+            [
+                "inbound",
+                str(r["inbound"]["count"]),
+                str(r["inbound"]["segments"]),
+                cur + r["inbound"]["cost"],
+            ],
+            [
+                "outbound",
+                str(r["outbound"]["count"]),
+                str(r["outbound"]["segments"]),
+                cur + r["outbound"]["cost"],
+            ],
+            *[
+                [f"  {name}", str(t["count"]), str(t["segments"]), cur + t["cost"]]
+                for name, t in (
+                    ("TwiML replies", r["outbound"]["by_origin"]["reply"]),
+                    ("REST API", r["outbound"]["by_origin"]["api"]),
+                )
+            ],
+            ["total", "", "", cur + r["total_cost"]],
+        ],
+        ["", "messages", "segments", "cost"],
+    )
+    out.append("")
+    out.append(
+        f"amplification: {amp['messages']:.2f} outbound messages, {amp['segments']:.2f} segments and "
+        f"{cur}{amp['cost']:.4f} per inbound text ({amp['replies']:.2f} replies + {amp['api']:.2f} REST sends)"
+    )
+    if r["outbound"]["by_status"]:
+        out.append(
+            "outbound by status: "
+            + ", ".join(f"{k} {v}" for k, v in r["outbound"]["by_status"].items())
+        )
+    if r["by_position"]:
+        out.append("")
+        out.append("by burst position (1 = first text, 2 = first re-text, ...):")
+        out += _table(
+            [
+                [
+                    str(p["position"]),
+                    str(p["inbound"]),
+                    str(p["outbound"]),
+                    f"{p['amplification']:.2f}",
+                    cur + p["cost"],
+                ]
+                for p in r["by_position"][:8]
+            ],
+            ["position", "inbound", "outbound", "per text", "cost"],
+        )
+    if r["worst_senders"]:
+        out.append("")
+        out.append(f"worst senders (of {r['senders']}):")
+        out += _table(
+            [
+                [
+                    s["sender"],
+                    str(s["inbound"]),
+                    str(s["outbound"]),
+                    f"{s['amplification']:.2f}",
+                    cur + s["cost"],
+                ]
+                for s in r["worst_senders"]
+            ],
+            ["sender", "texts", "caused", "per text", "cost"],
+        )
+    repeated = [x for x in r["repeated_answers"] if "sender" in x]
+    if repeated:
+        more = sum(x.get("more", 0) for x in r["repeated_answers"])
+        out.append("")
+        out.append(
+            f"answered more than once for the same text: {len(repeated) + more} sender(s), e.g."
+        )
+        for item in repeated[:3]:
+            out.append(f"  {item['sender']} {item['body']!r} answered {item['answered']} times")
+    webhook = r["webhook"]
+    lat = webhook["latency_ms"]
+    out.append("")
+    out.append(
+        f"webhooks: {webhook['requests']} requests, {webhook['failures']} failed; latency ms "
+        f"p50 {_ms(lat['p50'])}  p90 {_ms(lat['p90'])}  p99 {_ms(lat['p99'])}  max {_ms(lat['max'])}"
+    )
+    if r["callbacks"]["requests"]:
+        out.append(
+            f"status callbacks: {r['callbacks']['requests']} requests, {r['callbacks']['failures']} failed"
+        )
+    late = r["lateness_ms"]
+    if late["sends"]:
+        out.append(
+            f"schedule: {late['sends']} sends, lateness ms p50 {_ms(late['p50'])}  p99 {_ms(late['p99'])}  max {_ms(late['max'])}"
+        )
+    if r["errors"]:
+        out.append(
+            "errors by Twilio code: "
+            + ", ".join(
+                f"{code} {ERROR_NAMES.get(int(code), '')} x{n}".replace("  ", " ")
+                for code, n in r["errors"].items()
+            )
+        )
+    else:
+        out.append("errors by Twilio code: none")
+    ucs2 = r["ucs2"]
+    if ucs2["messages"]:
+        chars = ", ".join(
+            f"{c['char']!r} {c['codepoint']} in {c['messages']}" for c in ucs2["chars"]
+        )
+        out.append(
+            f"UCS-2: {ucs2['messages']} outbound message(s) forced to UCS-2 by {chars}; "
+            f"{ucs2['extra_segments']} extra segment(s), {cur}{ucs2['extra_cost']}"
+        )
+    if r["rejected"]["inbound"] or r["rejected"]["outbound"]:
+        out.append(
+            f"rejected: {r['rejected']['inbound']} inbound, {r['rejected']['outbound']} outbound"
+        )
+    if r["auto_replies"]:
+        out.append(f"opt-out auto-replies: {r['auto_replies']}")
+    return "\n".join(out)
+
+
+def side_by_side(left: Report, right: Report, names: tuple[str, str]) -> str:
+    """Two reports' headline figures next to each other."""
+
+    def figures(report: Report) -> dict[str, Any]:
+        r = report.to_json()
+        return {
+            "inbound texts": r["inbound"]["count"],
+            "outbound messages": r["outbound"]["count"],
+            "  TwiML replies": r["outbound"]["by_origin"]["reply"]["count"],
+            "  REST sends": r["outbound"]["by_origin"]["api"]["count"],
+            "outbound segments": r["outbound"]["segments"],
+            "amplification (msgs/text)": f"{r['amplification']['messages']:.2f}",
+            "cost per inbound text": f"{r['amplification']['cost']:.4f}",
+            "total cost": r["total_cost"],
+            "senders answered twice+": len([x for x in r["repeated_answers"] if "sender" in x])
+            + sum(x.get("more", 0) for x in r["repeated_answers"]),
+            "webhook p99 ms": _ms(r["webhook"]["latency_ms"]["p99"]),
+            "errors": sum(r["errors"].values()),
+        }
+
+    a, b = figures(left), figures(right)
+    return "\n".join(_table([[k, str(a[k]), str(b[k])] for k in a], ["", names[0], names[1]]))

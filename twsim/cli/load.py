@@ -1,0 +1,118 @@
+"""`twsim load`: ab-style, N signed webhooks straight at an app endpoint."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from twsim.cli import options
+from twsim.cli.errors import CliError
+from twsim.cli.progress import Progress
+from twsim.cli.running import run as run_async
+from twsim.cli.verdict import verdict
+from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
+from twsim.config.shipped import load_prices
+from twsim.load.generator import Load, LoadResult, LoadSpec, render
+from twsim.scenario.spec import read_rows
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "load",
+        help="ab-style load: N signed webhooks straight at an app endpoint",
+        description="Send N signed inbound-SMS webhooks to URL, C at a time (or R per second), and estimate what they cost.",
+    )
+    parser.set_defaults(handler=run)
+    parser.add_argument("url", help="the app's SMS webhook URL")
+    parser.add_argument(
+        "-n",
+        "--requests",
+        type=options.positive_int,
+        default=1000,
+        help="number of webhooks (default 1000)",
+    )
+    parser.add_argument(
+        "-c",
+        "--concurrency",
+        type=options.positive_int,
+        default=10,
+        help="webhooks in flight at once (default 10)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=options.positive_number,
+        metavar="R",
+        help="start R webhooks per second instead (open model)",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="ROWS.jsonl",
+        help="webhook params or bodies, one JSON object per line, used round-robin",
+    )
+    parser.add_argument(
+        "--to", default=DEFAULT_NUMBER, metavar="NUMBER", help="the Twilio number the texts go to"
+    )
+    parser.add_argument(
+        "--method",
+        default="POST",
+        type=str.upper,
+        choices=["POST", "GET"],
+        help="webhook method (default POST)",
+    )
+    parser.add_argument(
+        "--account-sid", default=DEFAULT_ACCOUNT_SID, help="AccountSid sent in the params"
+    )
+    parser.add_argument(
+        "--auth-token", default=DEFAULT_AUTH_TOKEN, help="token the app validates signatures with"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=options.positive_number,
+        default=15.0,
+        help="seconds before a webhook counts as failed (default 15)",
+    )
+    options.add_prices(parser, "price table for the cost estimate (default us)")
+    options.add_json(parser, "the result")
+    options.add_quiet(parser)
+    options.add_thresholds(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = []
+    if args.data:
+        try:
+            rows = read_rows(Path(args.data))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    spec = LoadSpec(
+        url=args.url,
+        requests=args.requests,
+        concurrency=args.concurrency,
+        rate=args.rate,
+        rows=rows,
+        account_sid=args.account_sid,
+        auth_token=args.auth_token,
+        to=args.to,
+        method=args.method,
+        timeout_s=args.timeout,
+    )
+    load = Load(spec, load_prices(args.prices or "us"))
+
+    async def work() -> LoadResult:
+        progress = Progress(
+            lambda: f"{load.result.requests}/{spec.requests} done, {load.result.ok} ok",
+            enabled=not args.quiet,
+        )
+        progress.start()
+        try:
+            return await load.run()
+        finally:
+            await progress.stop()
+
+    result = run_async(work())
+    p99 = result.to_json()["latency_ms"]["p99"]
+    problems = options.thresholds(args).check(
+        result.amplification, result.total_cost, p99, sum(result.errors.values())
+    )
+    return verdict(args, problems, result.to_json, lambda: render(result, spec))

@@ -1,0 +1,1 @@
+"""Package data: price tables, scenarios, the demo app."""

@@ -1,0 +1,1 @@
+"""The ab-style load mode: signed webhooks straight at an app."""

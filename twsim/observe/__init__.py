@@ -1,0 +1,1 @@
+"""Side-effect observers: what the app does beyond SMS, turned into events."""

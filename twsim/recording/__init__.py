@@ -1,0 +1,1 @@
+"""Recordings on disk: the JSONL journal, importing Twilio's logs, anonymizing."""
