@@ -26,7 +26,7 @@ from twsim.recording.exports import ImportFailed, LoggedMessage, read_export
 from twsim.recording.importer import guess_number_type, import_files, merge, to_events
 from twsim.recording.journal import read_recording
 
-IMPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+IMPORTS = Path(__file__).resolve().parents[2] / "fixtures" / "imports"
 CSV_EXPORT = IMPORTS / "console-export.csv"
 PAGES = [IMPORTS / "messages-page1.json", IMPORTS / "messages-page2.json"]
 GATEWAY = "+16175550142"

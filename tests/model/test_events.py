@@ -20,7 +20,7 @@ from twsim.model.events import (
     SendPlanned,
 )
 
-SAMPLE = Path(__file__).resolve().parents[1] / "recordings" / "sample-classroom.jsonl"
+SAMPLE = Path(__file__).resolve().parents[2] / "recordings" / "sample-classroom.jsonl"
 
 
 async def test_events_are_numbered_timed_and_linked() -> None:
