@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench serve clean
+.PHONY: demo test lint bench serve clean system
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/twsim demo
 
-test: $(STAMP) lint
+test: $(STAMP) system lint
 	$(BIN)/python -m pytest
+
+system:
+	bash tools/install-apt.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
