@@ -24,7 +24,7 @@ system:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy --follow-imports=silent twsim/core
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

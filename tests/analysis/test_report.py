@@ -513,3 +513,18 @@ def test_side_by_side_compares_two_reports() -> None:
     assert rows["outbound messages"] == ["8", "8"]
     assert rows["total cost"] == [format_money(naive.total_cost), format_money(fixed.total_cost)]
     assert rows["errors"] == ["6", "6"]
+
+
+def test_worst_senders_rank_by_outbound_then_money_then_number() -> None:
+    """Ties in outbound messages go to the sender who cost more, numerically ($10 > $9)."""
+    log = Log()
+    for n, (sender, price) in enumerate(((B, "9.00"), (A, "9.00"), (C, "10.00"))):
+        sid = f"SM{n}"
+        log.inbound(sid, sender, "hi", latency_ms=1)
+        charge = US.charge(key(Direction.OUTBOUND), 1).to_dict() | {"unit_price": price}
+        log.emit(Charged, inbound=sid, message=f"SMx{n}", charge=charge)
+    rows = build(log.events).worst_senders
+    assert [r["sender"] for r in rows] == [C, A, B]  # equal outbound: money, then the number
+    assert [Decimal(r["cost"]) for r in rows] == sorted(
+        (Decimal(r["cost"]) for r in rows), reverse=True
+    )

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from twsim.core.limits import MAX_BODY_CHARS
 from twsim.core.segments import (
     GSM7_ALL,
     GSM7_BASIC,
     GSM7_EXTENSION,
-    MAX_BODY_CHARS,
     Encoding,
     Segmentation,
     segment,

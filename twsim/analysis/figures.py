@@ -37,26 +37,25 @@ def by_position(texts: Iterable[TextTally]) -> list[dict[str, Any]]:
 
 
 def worst_senders(texts: Iterable[TextTally], limit: int = 5) -> list[dict[str, Any]]:
+    """The senders whose texts caused the most outbound messages (then the most cost)."""
     per: dict[str, list[TextTally]] = defaultdict(list)
     for item in texts:
         per[item.sender].append(item)
-    rows = []
-    for sender, items in per.items():
-        outbound = sum(i.outbound for i in items)
-        cost = sum((i.cost for i in items), ZERO)
-        rows.append(
-            {
-                "sender": sender,
-                "inbound": len(items),
-                "outbound": outbound,
-                "amplification": ratio(outbound, len(items)),
-                "cost": cost,
-            }
-        )
-    rows.sort(key=lambda r: (-r["outbound"], -r["cost"], r["sender"]))
-    for row in rows:
-        row["cost"] = format_money(row["cost"])
-    return rows[:limit]
+    rows = [
+        (sum(i.outbound for i in items), sum((i.cost for i in items), ZERO), sender, items)
+        for sender, items in per.items()
+    ]
+    rows.sort(key=lambda row: (-row[0], -row[1], row[2]))
+    return [
+        {
+            "sender": sender,
+            "inbound": len(items),
+            "outbound": outbound,
+            "amplification": ratio(outbound, len(items)),
+            "cost": format_money(cost),
+        }
+        for outbound, cost, sender, items in rows[:limit]
+    ]
 
 
 def repeated_answers(texts: Iterable[TextTally], limit: int = 10) -> list[dict[str, Any]]:

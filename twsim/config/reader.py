@@ -42,15 +42,15 @@ def config_from_dict(data: Any, *, source: str | None = None) -> Config:
     defaults = Config()
     accounts = [_account(s) for s in top.sections("accounts", [])] or [AccountConfig()]
     config = Config(
-        seed=top.int("seed", 0),
-        prices=top.str("prices", "us"),
+        seed=top.integer("seed", 0),
+        prices=top.text("prices", "us"),
         accounts=accounts,
         webhook=_webhook(top.section("webhook")),
         delivery=_delivery(top.section("delivery")),
         attribution_window_s=top.number(
             "attribution_window_s", defaults.attribution_window_s, minimum=0
         ),
-        reply_loop_limit=top.int("reply_loop_limit", defaults.reply_loop_limit, minimum=1),
+        reply_loop_limit=top.integer("reply_loop_limit", defaults.reply_loop_limit, minimum=1),
         reply_loop_window_s=top.number(
             "reply_loop_window_s", defaults.reply_loop_window_s, minimum=0
         ),
@@ -88,7 +88,7 @@ def _account(s: Section) -> AccountConfig:
     account = AccountConfig(
         sid=sid,
         auth_token=token,
-        friendly_name=s.str("friendly_name", "twsim account"),
+        friendly_name=s.text("friendly_name", "twsim account"),
         balance=s.decimal("balance", Decimal("20.00")),
         api_keys=keys,
     )
@@ -101,7 +101,7 @@ def _number(s: Section, accounts: set[str]) -> NumberConfig:
         phone_number=s.convert("phone_number", _phone_number),
         account=s.convert("account", _known(accounts, "account"), None),
         type=s.enum("type", NumberType, NumberType.LOCAL),
-        friendly_name=s.str("friendly_name", None),
+        friendly_name=s.text("friendly_name", None),
         sms_url=s.convert("sms_url", _url, None),
         sms_method=s.enum("sms_method", HttpMethod, HttpMethod.POST),
         sms_fallback_url=s.convert("sms_fallback_url", _url, None),
@@ -120,18 +120,18 @@ def _service(s: Section, accounts: set[str], numbers: set[str]) -> ServiceConfig
             raise ValueError(f"{text} is not one of the configured numbers")
         return text
 
-    members = [known_number(n) for n in s.list("numbers", [])]
+    members = [known_number(n) for n in s.sequence("numbers", [])]
     service = ServiceConfig(
         sid=s.convert("sid", _sid("MG")),
         account=s.convert("account", _known(accounts, "account"), None),
-        friendly_name=s.str("friendly_name", "twsim service"),
+        friendly_name=s.text("friendly_name", "twsim service"),
         numbers=members,
         inbound_request_url=s.convert("inbound_request_url", _url, None),
         inbound_method=s.enum("inbound_method", HttpMethod, HttpMethod.POST),
         fallback_url=s.convert("fallback_url", _url, None),
         fallback_method=s.enum("fallback_method", HttpMethod, HttpMethod.POST),
         status_callback=s.convert("status_callback", _url, None),
-        use_inbound_webhook_on_number=s.bool("use_inbound_webhook_on_number", False),
+        use_inbound_webhook_on_number=s.flag("use_inbound_webhook_on_number", False),
     )
     s.done()
     return service
@@ -145,9 +145,9 @@ def _webhook(s: Section) -> WebhookConfig:
             "connect_timeout_s", d.connect_timeout_s, minimum=0.001, maximum=600
         ),
         total_timeout_s=s.number("total_timeout_s", d.total_timeout_s, minimum=0.001, maximum=600),
-        retries=s.int("retries", d.retries, minimum=0, maximum=5),
+        retries=s.integer("retries", d.retries, minimum=0, maximum=5),
         cookie_ttl_s=s.number("cookie_ttl_s", d.cookie_ttl_s, minimum=0),
-        max_redirects=s.int("max_redirects", d.max_redirects, minimum=0, maximum=50),
+        max_redirects=s.integer("max_redirects", d.max_redirects, minimum=0, maximum=50),
     )
     s.done()
     return config
@@ -176,12 +176,12 @@ def _delivery(s: Section) -> DeliveryConfig:
     for r in s.sections("outcomes", []):
         status = r.enum("status", Status)
         try:
-            outcome = Outcome(status, r.int("error_code", None))
+            outcome = Outcome(status, r.integer("error_code", None))
         except ValueError as exc:
             raise r.error("status", str(exc)) from None
         rules.append(
             OutcomeRule(
-                to=r.str("to", "*"),
+                to=r.text("to", "*"),
                 outcome=outcome,
                 probability=r.number("probability", 1.0, minimum=0, maximum=1),
             )
@@ -189,8 +189,8 @@ def _delivery(s: Section) -> DeliveryConfig:
         r.done()
     config = DeliveryConfig(
         timing=timing,
-        pacing=s.bool("pacing", False),
-        magic_numbers=s.bool("magic_numbers", True),
+        pacing=s.flag("pacing", False),
+        magic_numbers=s.flag("magic_numbers", True),
         outcomes=rules,
     )
     s.done()

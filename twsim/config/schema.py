@@ -12,12 +12,13 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import yaml
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 class SchemaError(ValueError):
@@ -68,7 +69,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
     return mapping
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def load_yaml(text: str, *, source: str | None = None) -> Any:
@@ -148,10 +149,24 @@ class Section:
             raise self.error(key, f"expected {label}, got {_kind(value)}")
         return value
 
-    def str(self, key: str, default: Any = _REQUIRED) -> Any:
+    # Each accessor returns its type, or the default's type when the key is absent or null;
+    # without a default the key is required.
+    @overload
+    def text(self, key: str) -> str: ...
+    @overload
+    def text(self, key: str, default: D) -> str | D: ...
+    def text(self, key: str, default: Any = _REQUIRED) -> Any:
         return self._typed(key, default, (str,), "a string")
 
-    def int(
+    @overload
+    def integer(
+        self, key: str, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int: ...
+    @overload
+    def integer(
+        self, key: str, default: D, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int | D: ...
+    def integer(
         self,
         key: str,
         default: Any = _REQUIRED,
@@ -164,6 +179,14 @@ class Section:
             self._check_range(key, value, minimum, maximum)
         return value
 
+    @overload
+    def number(
+        self, key: str, *, minimum: float | None = None, maximum: float | None = None
+    ) -> float: ...
+    @overload
+    def number(
+        self, key: str, default: D, *, minimum: float | None = None, maximum: float | None = None
+    ) -> float | D: ...
     def number(
         self,
         key: str,
@@ -178,9 +201,17 @@ class Section:
             return float(value)
         return value
 
-    def bool(self, key: str, default: Any = _REQUIRED) -> Any:
+    @overload
+    def flag(self, key: str) -> bool: ...
+    @overload
+    def flag(self, key: str, default: D) -> bool | D: ...
+    def flag(self, key: str, default: Any = _REQUIRED) -> Any:
         return self._typed(key, default, (bool,), "true or false")
 
+    @overload
+    def decimal(self, key: str) -> Decimal: ...
+    @overload
+    def decimal(self, key: str, default: D) -> Decimal | D: ...
     def decimal(self, key: str, default: Any = _REQUIRED) -> Any:
         value = self.raw(key, default)
         if value is default and default is not _REQUIRED:
@@ -192,6 +223,10 @@ class Section:
         except InvalidOperation:
             raise self.error(key, f"expected a decimal number, got {value!r}") from None
 
+    @overload
+    def enum(self, key: str, enum: type[E]) -> E: ...
+    @overload
+    def enum(self, key: str, enum: type[E], default: D) -> E | D: ...
     def enum(self, key: str, enum: type[E], default: Any = _REQUIRED) -> Any:
         value = self.raw(key, default)
         if value is default and default is not _REQUIRED:
@@ -203,7 +238,11 @@ class Section:
         choices = ", ".join(str(m.value) for m in enum)
         raise self.error(key, f"expected one of {choices}, got {value!r}")
 
-    def list(self, key: str, default: Any = _REQUIRED) -> Any:
+    @overload
+    def sequence(self, key: str) -> list[Any]: ...
+    @overload
+    def sequence(self, key: str, default: D) -> list[Any] | D: ...
+    def sequence(self, key: str, default: Any = _REQUIRED) -> Any:
         return self._typed(key, default, (list,), "a list")
 
     def section(self, key: str, *, required: bool = False) -> Section:
@@ -214,7 +253,7 @@ class Section:
 
     def sections(self, key: str, default: Any = _REQUIRED) -> list[Section]:
         """A list of mappings, each as a Section."""
-        items = self.list(key, default)
+        items: list[Any] | None = self.sequence(key, default)
         if items is None:
             return []
         out = []
@@ -229,11 +268,15 @@ class Section:
             out.append(Section(item, f"{self._key_path(key)}[{index}]", self.source))
         return out
 
-    def convert(self, key: str, parse: Callable[[Any], T], default: Any = _REQUIRED) -> T:
+    @overload
+    def convert(self, key: str, parse: Callable[[Any], T]) -> T: ...
+    @overload
+    def convert(self, key: str, parse: Callable[[Any], T], default: D) -> T | D: ...
+    def convert(self, key: str, parse: Callable[[Any], T], default: Any = _REQUIRED) -> Any:
         """Read a value and pass it through `parse`; a ValueError from it names the key."""
         value = self.raw(key, default)
         if value is default and default is not _REQUIRED:
-            return value  # type: ignore[no-any-return]
+            return value
         try:
             return parse(value)
         except (ValueError, TypeError) as exc:

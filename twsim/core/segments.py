@@ -44,7 +44,6 @@ class Encoding(StrEnum):
     UCS2 = "UCS-2"
 
 
-MAX_BODY_CHARS: Final = 1600
 """Longest body Twilio accepts (REST 21617, TwiML 14103)."""
 
 GSM7_SINGLE: Final = 160

@@ -31,7 +31,8 @@ from typing import NoReturn
 from xml.parsers import expat
 
 from twsim.core.errors import CATALOG, TwimlError
-from twsim.core.twiml_reader import MAX_MEDIA, VerbReader
+from twsim.core.limits import MAX_MEDIA
+from twsim.core.twiml_reader import VerbReader
 from twsim.core.twiml_verbs import MessageVerb, Plan, RedirectVerb, TwimlDocument, Verb
 
 __all__ = [

@@ -36,10 +36,8 @@ import re
 from urllib.parse import urlsplit
 
 from twsim.core.errors import CATALOG, TwimlError
-from twsim.core.segments import MAX_BODY_CHARS
+from twsim.core.limits import MAX_BODY_CHARS, MAX_MEDIA
 from twsim.core.twiml_verbs import MessageVerb, RedirectVerb, Verb
-
-MAX_MEDIA = 10
 
 _METHODS = frozenset({"GET", "POST"})
 

@@ -30,9 +30,9 @@ from twsim.core.lifecycle import (
     OutcomePolicy,
     SenderQueue,
 )
+from twsim.core.limits import check_size
 from twsim.core.pricing import Channel, Direction, PriceKey, PriceTable, PricingError
-from twsim.core.segments import MAX_BODY_CHARS, segment
-from twsim.core.twiml import MAX_MEDIA  # one limit for REST and TwiML alike
+from twsim.core.segments import segment
 from twsim.model.clock import Clock
 from twsim.model.directory import DEFAULT_COUNTRY, Directory
 from twsim.model.optouts import OptOuts
@@ -98,10 +98,7 @@ class OutboundRules:
         body = request.body or ""
         if not body and not request.media_urls:
             raise twilio_error(21602)
-        if len(body) > MAX_BODY_CHARS:
-            raise twilio_error(21617)
-        if len(request.media_urls) > MAX_MEDIA:
-            raise twilio_error(21623)
+        check_size(body, len(request.media_urls))
         if any(not u.startswith(("http://", "https://")) for u in request.media_urls):
             raise twilio_error(21620)
         if self.config.delivery.magic_numbers and sender in MAGIC_FROM:

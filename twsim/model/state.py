@@ -24,8 +24,8 @@ from twsim.core.errors import ApiError, TwilioError, message_for, twilio_error
 from twsim.core.ids import Prefix, SidFactory
 from twsim.core.keywords import Keyword
 from twsim.core.lifecycle import MessageDirection, MessageStatus, OutcomePolicy
+from twsim.core.limits import check_size
 from twsim.core.pricing import Direction, PriceTable
-from twsim.core.segments import MAX_BODY_CHARS
 from twsim.model.attribution import Attribution, Cause
 from twsim.model.billing import Billing, LedgerEntry
 from twsim.model.clock import Clock
@@ -44,7 +44,7 @@ from twsim.model.events import (
     Reset,
 )
 from twsim.model.optouts import OptOuts
-from twsim.model.outbound import MAX_MEDIA, OutboundRequest, OutboundRules
+from twsim.model.outbound import OutboundRequest, OutboundRules
 from twsim.model.records import Account, Message, PhoneNumber, Service, media_of, new_message
 from twsim.model.reply_loop import ReplyLoopGuard
 
@@ -229,10 +229,7 @@ class State:
             if not from_ or phone.sender_kind(from_) is not phone.SenderKind.SHORT_CODE:
                 raise twilio_error(21212, number=from_ or "")
             sender = from_.strip()
-        if len(body) > MAX_BODY_CHARS:
-            raise twilio_error(21617)
-        if len(media_urls) > MAX_MEDIA:
-            raise twilio_error(21623)
+        check_size(body, len(media_urls))
         now = self.clock.now()
         message = new_message(
             sid=self.sids.new(Prefix.MMS if media_urls else Prefix.SMS),

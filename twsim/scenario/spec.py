@@ -123,18 +123,18 @@ def scenario_from_dict(data: Any, *, source: str | None = None) -> Scenario:
     top = Section(data, "", source)
     population = top.section("population")
     scenario = Scenario(
-        name=top.str("name", Path(source).stem if source else "scenario"),
-        description=top.str("description", ""),
-        seed=top.int("seed", 0),
-        students=population.int("size", 10, minimum=1, maximum=10_000_000),
-        locale=population.str("locale", "en_US"),
+        name=top.text("name", Path(source).stem if source else "scenario"),
+        description=top.text("description", ""),
+        seed=top.integer("seed", 0),
+        students=population.integer("size", 10, minimum=1, maximum=10_000_000),
+        locale=population.text("locale", "en_US"),
         country=population.convert("country", _country, "US"),
         source=source,
     )
     population.done()
     gateway = top.section("gateway")
     scenario.to = gateway.convert("to", _numbers, [])
-    scenario.sms_url = gateway.str("sms_url", None)
+    scenario.sms_url = gateway.text("sms_url", None)
     gateway.done()
     texts = top.section("texts", required=True)
     scenario.bodies = _bodies(texts)
@@ -155,7 +155,7 @@ def scenario_from_dict(data: Any, *, source: str | None = None) -> Scenario:
 def _bodies(texts: Section) -> list[WeightedBody]:
     out: list[WeightedBody] = []
     for key, template in (("bodies", False), ("templates", True)):
-        for index, item in enumerate(texts.list(key, [])):
+        for index, item in enumerate(texts.sequence(key, [])):
             if isinstance(item, str):
                 out.append(WeightedBody(item, 1.0, template))
                 continue
@@ -168,7 +168,7 @@ def _bodies(texts: Section) -> list[WeightedBody]:
                     source=texts.source,
                 )
             entry = Section(item, where, texts.source)
-            body = entry.str("template" if template else "body")
+            body = entry.text("template" if template else "body")
             out.append(WeightedBody(body, entry.number("weight", 1.0, minimum=0), template))
             entry.done()
     if out and sum(b.weight for b in out) <= 0:
@@ -202,7 +202,7 @@ def _model(s: Section) -> StudentModel:
         retry_when=s.convert("retry_when", _pattern, None),
         no_reply_after_s=s.number("no_reply_after_s", 5.0, minimum=0),
         retry_probability=s.number("retry_probability", 0.0, minimum=0, maximum=1),
-        max_retries=s.int("max_retries", 0, minimum=0, maximum=100),
+        max_retries=s.integer("max_retries", 0, minimum=0, maximum=100),
         delay=s.convert("delay_s", _span, Span(1.0, 5.0)),
         typo_probability=s.number("typo_probability", 0.0, minimum=0, maximum=1),
         impatience=impatience,

@@ -112,8 +112,8 @@ async def create_message(request: web.Request) -> web.Response:
         messaging_service_sid=forms.text(form, "MessagingServiceSid"),
         status_callback=forms.text(form, "StatusCallback"),
         status_callback_method=(forms.text(form, "StatusCallbackMethod") or "POST").upper(),
-        send_at=_send_at(form, gateway.clock.now()),  # type: ignore[arg-type]
-        smart_encoded=forms.flag(form, "SmartEncoded"),  # type: ignore[arg-type]
+        send_at=_send_at(form, gateway.clock.now()),
+        smart_encoded=forms.flag(form, "SmartEncoded"),
     )
     message = gateway.state.create_message(account, outbound)
     return _json(render.message(message), 201)
@@ -147,11 +147,11 @@ def _parse_moment(raw: str, key: str) -> datetime | date:
     try:
         if len(text) == 10:
             return date.fromisoformat(text)
-        moment = datetime.fromisoformat(text)
+        moment: datetime | None = datetime.fromisoformat(text)
     except ValueError:
         moment = _other_date_forms(raw.strip())
-        if moment is None:
-            raise ApiError(20001, f"Invalid {key}: {raw!r}", status=400) from None
+    if moment is None:
+        raise ApiError(20001, f"Invalid {key}: {raw!r}", status=400)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -175,7 +175,7 @@ def _matches_dates(message: Message, filters: list[tuple[str, datetime | date]])
             (op == "=" and value != bound)
             or (op == "<=" and value > bound)
             or (op == ">=" and value < bound)
-        ):  # type: ignore[operator]
+        ):
             return False
     return True
 
