@@ -8,12 +8,9 @@ with the fixed app, and shows the two side by side.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,47 +21,10 @@ from twsim.cli.progress import Progress
 from twsim.cli.running import run as run_async
 from twsim.config.models import Config
 from twsim.config.shipped import demo_app
+from twsim.observe.app_process import AppProcess
 from twsim.scenario.runner import run_burst
 from twsim.scenario.spec import Scenario, load_scenario
 from twsim.server.simulator import Simulator
-
-
-@dataclass(slots=True)
-class AppProcess:
-    """An app under test running in its own process."""
-
-    process: asyncio.subprocess.Process
-    url: str
-
-    @classmethod
-    async def start(cls, script: Path, *args: str, timeout: float = 30.0) -> AppProcess:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(script),
-            *args,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        assert process.stdout is not None
-        try:
-            line = await asyncio.wait_for(process.stdout.readline(), timeout)
-        except TimeoutError:
-            process.kill()
-            raise RuntimeError(f"{script.name} did not start within {timeout:g} s") from None
-        text = line.decode().strip()
-        if not text.startswith("listening on "):
-            _, err = await process.communicate()
-            raise RuntimeError(f"{script.name} failed to start: {err.decode().strip()[-500:]}")
-        return cls(process, text.removeprefix("listening on "))
-
-    async def stop(self) -> None:
-        if self.process.returncode is None:
-            self.process.terminate()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.process.wait(), 10)
-        if self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
 
 
 async def run_app_burst(
@@ -90,7 +50,10 @@ async def run_app_burst(
             "--log",
             str(workdir / f"{name}.log"),
         ]
-        app = await AppProcess.start(Path(str(demo_app())), *args, *(["--fixed"] if fixed else []))
+        script = str(demo_app())
+        app = await AppProcess.start(
+            [sys.executable, script, *args, *(["--fixed"] if fixed else [])]
+        )
         try:
             sim.gateway.state.numbers[sim.number].sms_url = f"{app.url}/sms"
             result = await run_burst(
