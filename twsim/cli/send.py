@@ -11,6 +11,7 @@ import aiohttp
 from twsim.cli import options
 from twsim.cli.errors import CliError
 from twsim.cli.running import run as run_async
+from twsim.server.guard import control_headers
 
 
 def add_parser(subparsers: Any) -> None:
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         params = {"wait": "1"} if args.wait else {}
         try:
             async with (
-                aiohttp.ClientSession() as session,
+                aiohttp.ClientSession(headers=control_headers()) as session,
                 session.post(url, json=data, params=params) as response,
             ):
                 return response.status, await response.json()

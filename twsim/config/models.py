@@ -78,6 +78,28 @@ class WebhookConfig:
     retries: int = 1
     cookie_ttl_s: float = 4 * 3600.0
     max_redirects: int = 10
+    # host patterns (twsim.core.hosts) twsim may dial besides loopback addresses
+    allow_hosts: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ServerConfig:
+    """Who may talk to the gateway: the Host names it answers, an optional control token."""
+
+    # Host names (patterns) answered besides the bound address, 127.0.0.1, localhost, [::1]
+    allowed_hosts: list[str] = field(default_factory=list)
+    # when set, every control-plane request must carry it (header X-Twsim-Token)
+    control_token: str | None = None
+    # a request body that has not arrived whole after this long is answered 408
+    body_timeout_s: float = 10.0
+
+
+@dataclass(slots=True)
+class RetentionConfig:
+    """How much the gateway keeps in memory; recordings keep everything, reports stay exact."""
+
+    events: int = 100_000
+    messages: int = 100_000
 
 
 @dataclass(slots=True)
@@ -97,6 +119,8 @@ class Config:
     services: list[ServiceConfig] = field(default_factory=list)
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     attribution_window_s: float = 2.0
     reply_loop_limit: int = 30
     reply_loop_window_s: float = 30.0

@@ -18,11 +18,14 @@ from twsim.config.models import (
     DeliveryConfig,
     HttpMethod,
     NumberConfig,
+    RetentionConfig,
+    ServerConfig,
     ServiceConfig,
     WebhookConfig,
 )
 from twsim.config.schema import Section, load_yaml_file
 from twsim.core import phone
+from twsim.core.hosts import HostPatterns
 from twsim.core.ids import is_sid
 from twsim.core.lifecycle import INSTANT, REALISTIC, Outcome, OutcomeRule, Timing
 from twsim.core.lifecycle import MessageStatus as Status
@@ -47,6 +50,8 @@ def config_from_dict(data: Any, *, source: str | None = None) -> Config:
         accounts=accounts,
         webhook=_webhook(top.section("webhook")),
         delivery=_delivery(top.section("delivery")),
+        server=_server(top.section("server")),
+        retention=_retention(top.section("retention")),
         attribution_window_s=top.number(
             "attribution_window_s", defaults.attribution_window_s, minimum=0
         ),
@@ -148,6 +153,28 @@ def _webhook(s: Section) -> WebhookConfig:
         retries=s.integer("retries", d.retries, minimum=0, maximum=5),
         cookie_ttl_s=s.number("cookie_ttl_s", d.cookie_ttl_s, minimum=0),
         max_redirects=s.integer("max_redirects", d.max_redirects, minimum=0, maximum=50),
+        allow_hosts=s.convert("allow_hosts", _host_patterns, []),
+    )
+    s.done()
+    return config
+
+
+def _server(s: Section) -> ServerConfig:
+    d = ServerConfig()
+    config = ServerConfig(
+        allowed_hosts=s.convert("allowed_hosts", _host_patterns, []),
+        control_token=s.convert("control_token", _token, None),
+        body_timeout_s=s.number("body_timeout_s", d.body_timeout_s, minimum=0.01, maximum=600),
+    )
+    s.done()
+    return config
+
+
+def _retention(s: Section) -> RetentionConfig:
+    d = RetentionConfig()
+    config = RetentionConfig(
+        events=s.integer("events", d.events, minimum=1, maximum=100_000_000),
+        messages=s.integer("messages", d.messages, minimum=1, maximum=100_000_000),
     )
     s.done()
     return config
@@ -230,6 +257,25 @@ def _phone_number(value: Any) -> str:
 def _url(value: Any) -> str:
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _host_patterns(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of host patterns, got {value!r}")
+    HostPatterns.parse(value)  # a ValueError names the first bad pattern
+    return list(value)
+
+
+def _token(value: Any) -> str:
+    if (
+        not isinstance(value, str)
+        or len(value) < 16
+        or not value.isascii()
+        or not value.isprintable()
+        or " " in value
+    ):
+        raise ValueError("expected a token of at least 16 printable characters without spaces")
     return value
 
 

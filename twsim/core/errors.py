@@ -28,6 +28,7 @@ CATALOG: dict[int, tuple[int, str]] = {
     20003: (401, "Authenticate"),
     20004: (405, "Method not allowed"),
     20005: (403, "Account not active"),
+    20403: (403, "Forbidden"),
     20404: (404, "The requested resource {path} was not found"),
     20429: (429, "Too Many Requests"),
     20500: (500, "Internal Server Error"),
@@ -72,6 +73,7 @@ CATALOG: dict[int, tuple[int, str]] = {
     35115: (400, "SendAt time must be more than 300 seconds and at most 35 days in the future"),
     35118: (400, "MessagingServiceSid is required to schedule a message"),
     # Webhook (app-side) failures
+    11100: (400, "Invalid URL format"),
     11200: (502, "HTTP retrieval failure"),
     11205: (502, "HTTP connection failure"),
     11206: (502, "HTTP protocol violation"),

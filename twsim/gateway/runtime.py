@@ -21,6 +21,7 @@ from twsim.gateway.background import Background
 from twsim.gateway.caller import AppCaller
 from twsim.gateway.carrier import Carrier
 from twsim.gateway.cookies import ConversationCookies
+from twsim.gateway.egress import EgressPolicy
 from twsim.gateway.inbound import InboundHandler, InboundOutcome
 from twsim.gateway.webhook_client import WebhookClient
 from twsim.model.clock import Clock, SystemClock
@@ -43,7 +44,8 @@ class Gateway:
         self.state = State(self.config, clock=self.clock, prices=self.prices, events=self.events)
         self.background = Background()
         webhook = self.config.webhook
-        self.client = WebhookClient(self.clock)
+        self.egress = EgressPolicy(webhook.allow_hosts)
+        self.client = WebhookClient(self.clock, egress=self.egress)
         self.caller = AppCaller(
             self.client,
             settings=default_settings(

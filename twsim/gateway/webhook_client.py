@@ -34,6 +34,7 @@ from twsim.core.connection import (
 )
 from twsim.core.errors import WebhookError
 from twsim.core.signature import Signer
+from twsim.gateway.egress import CONNECTION_FAILURE, REFUSED, EgressPolicy, refused_reason
 from twsim.gateway.urls import Params, dialled_url, form_encode, signing_url
 from twsim.model.clock import Clock
 
@@ -92,8 +93,11 @@ class WebhookClient:
     does not make the app's requests queue behind each other).
     """
 
-    def __init__(self, clock: Clock, max_connections: int = 100) -> None:
+    def __init__(
+        self, clock: Clock, max_connections: int = 100, egress: EgressPolicy | None = None
+    ) -> None:
         self._clock = clock
+        self._egress = egress or EgressPolicy()  # loopback only unless told otherwise
         self._max_connections = max_connections
         self._slots = asyncio.Semaphore(max_connections)
         self._session: aiohttp.ClientSession | None = None
@@ -101,7 +105,10 @@ class WebhookClient:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                limit=self._max_connections, force_close=False, ttl_dns_cache=300
+                limit=self._max_connections,
+                force_close=False,
+                ttl_dns_cache=300,
+                resolver=self._egress.resolver(),
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -206,6 +213,9 @@ class WebhookClient:
         if remaining <= 0:
             raise _Failure(READ, 11205, f"no response within {settings.total_s:g} s")
         target, headers, data = self._headers(t, hop)
+        refusal = self._egress.refusal(target)
+        if refusal is not None:  # never dialled: no socket is opened
+            raise _Failure(REFUSED, refusal.code, refusal.reason)
         timeout = aiohttp.ClientTimeout(
             total=remaining, sock_connect=settings.connect_s, sock_read=settings.read_s
         )
@@ -227,6 +237,8 @@ class WebhookClient:
                 set_cookies = response.headers.getall("Set-Cookie", [])
                 location = response.headers.get("Location")
         except aiohttp.ClientConnectorDNSError as exc:
+            if (reason := refused_reason(exc.os_error)) is not None:
+                raise _Failure(REFUSED, CONNECTION_FAILURE, reason) from None
             raise _Failure(CONNECT, 11210, f"bad host name: {exc}") from None
         except aiohttp.ClientConnectorError as exc:
             raise _Failure(CONNECT, 11205, f"connection failure: {exc.os_error or exc}") from None

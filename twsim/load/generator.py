@@ -35,6 +35,7 @@ from twsim.core.pricing import (
 )
 from twsim.core.segments import segment
 from twsim.core.signature import Signer
+from twsim.gateway.egress import EgressPolicy
 from twsim.gateway.webhook_client import WebhookClient, WebhookRequest, WebhookResult
 from twsim.gateway.webhook_params import inbound_params
 from twsim.model.clock import Clock, SystemClock
@@ -119,7 +120,9 @@ class Load:
         self.clock = clock or SystemClock()
         self.result = LoadResult()
         self.client = WebhookClient(
-            self.clock, max_connections=max(spec.concurrency, 1) if spec.rate is None else 1000
+            self.clock,
+            max_connections=max(spec.concurrency, 1) if spec.rate is None else 1000,
+            egress=EgressPolicy.naming(spec.url),  # the URL given, and loopback for redirects
         )
         self.signer = Signer(spec.auth_token)
         self.settings = ConnectionSettings(

@@ -18,6 +18,7 @@ import aiohttp
 from twsim.core.errors import TwilioError
 from twsim.gateway.runtime import Gateway
 from twsim.model.events import AutoReply, Event, MessageCreated, SendPlanned
+from twsim.server.guard import control_headers
 
 ReplyListener = Callable[[str, str], None]
 
@@ -128,7 +129,9 @@ class RemoteTarget:
 
     async def open(self) -> RemoteTarget:
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=100), timeout=aiohttp.ClientTimeout(total=60)
+            connector=aiohttp.TCPConnector(limit=100),
+            timeout=aiohttp.ClientTimeout(total=60),
+            headers=control_headers(),  # the control token, when the gateway wants one
         )
         try:
             async with self._session.get(f"{self.url}/_twsim/health") as r:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from twsim.config.models import DEFAULT_HOST
 from twsim.gateway.runtime import Gateway
 from twsim.server import control, twilio_api
 from twsim.server.errors import twilio_errors
+from twsim.server.guard import GUARD, Guard, guard
 from twsim.server.keys import GATEWAY
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
-def make_app(gateway: Gateway) -> web.Application:
-    app = web.Application(middlewares=[twilio_errors], client_max_size=MAX_BODY_BYTES)
+def make_app(gateway: Gateway, *, host: str = DEFAULT_HOST) -> web.Application:
+    """The gateway's application, answering the Host names `host` (the bound address) allows."""
+    app = web.Application(middlewares=[twilio_errors, guard], client_max_size=MAX_BODY_BYTES)
     app[GATEWAY] = gateway
+    app[GUARD] = Guard.of(gateway.config.server, host)
     twilio_api.add_routes(app.router)
     control.add_routes(app.router)
     return app

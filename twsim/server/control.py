@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 from typing import Any
 
 from aiohttp import web
@@ -12,10 +12,11 @@ from twsim.core.errors import ApiError
 from twsim.gateway.inbound import InboundOutcome
 from twsim.model.events import EventType
 from twsim.model.records import Message
-from twsim.server import render
+from twsim.server import inbound_form, render
 from twsim.server.keys import GATEWAY, REPORT_PRICES
 
 PREFIX = "/_twsim"
+MAX_QUIET_S = 3600
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -46,53 +47,12 @@ def outcome_view(outcome: InboundOutcome) -> dict[str, Any]:
     }
 
 
-def _json_text(data: dict[str, Any], key: str) -> str | None:
-    """A JSON field as text: strings as they are, numbers written out (phone numbers often
-    arrive as JSON numbers); anything else is a 400."""
-    value = data.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    raise ApiError(20001, f"{key} must be a string", status=400)
-
-
-async def _inbound_fields(request: web.Request) -> dict[str, Any]:
-    if request.content_type == "application/json":
-        try:
-            data = await request.json()
-        except json.JSONDecodeError as exc:
-            raise ApiError(20001, f"Invalid JSON body: {exc.msg}", status=400) from None
-        if not isinstance(data, dict):
-            raise ApiError(20001, "The JSON body must be an object", status=400)
-        media = data.get("MediaUrl") or []
-        if isinstance(media, str):
-            media = [media]
-        if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
-            raise ApiError(20001, "MediaUrl must be a URL or a list of URLs", status=400)
-        return {
-            "from_": _json_text(data, "From"),
-            "to": _json_text(data, "To"),
-            "body": _json_text(data, "Body") or "",
-            "media_urls": media,
-            "meta": data.get("meta") if isinstance(data.get("meta"), dict) else None,
-        }
-    form = await request.post()
-    return {
-        "from_": form.get("From"),
-        "to": form.get("To"),
-        "body": str(form.get("Body") or ""),
-        "media_urls": [str(m) for m in form.getall("MediaUrl", [])],
-        "meta": None,
-    }
-
-
 async def inbound(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
-    fields = await _inbound_fields(request)
+    fields = await inbound_form.read(request)
     wait = request.query.get("wait", "0").lower() in ("1", "true", "yes")
     received, outcome = await gateway.receive(
-        **fields, source=request.query.get("source", "control"), wait=wait
+        **fields.as_kwargs(), source=inbound_form.source(request), wait=wait
     )
     if outcome is not None:
         return web.json_response(outcome_view(outcome), status=200)
@@ -156,7 +116,11 @@ async def quiet(request: web.Request) -> web.Response:
     try:
         timeout = float(request.query.get("timeout", "60"))
     except ValueError:
-        raise ApiError(20001, "timeout must be a number of seconds", status=400) from None
+        timeout = math.nan
+    if not 0 <= timeout <= MAX_QUIET_S:  # NaN fails this too
+        raise ApiError(
+            20001, f"timeout must be a number of seconds from 0 to {MAX_QUIET_S}", status=400
+        )
     try:
         await gateway.quiet(timeout)
     except TimeoutError:

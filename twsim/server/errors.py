@@ -13,8 +13,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from twsim.core.errors import ApiError, TwilioError, twilio_error
+from twsim.core.masking import is_secret_name, mask_params
 from twsim.model.events import ApiRequest
 from twsim.server.auth import ACCOUNT_KEY
+from twsim.server.guard import BODY_READ
 from twsim.server.keys import GATEWAY
 from twsim.server.render import ROOT
 
@@ -22,7 +24,6 @@ log = logging.getLogger("twsim.server")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_HIDDEN_PARAMS = frozenset({"AuthToken", "Password", "Secret"})
 # A message body is at most 1,600 characters; anything much longer is kept only in part.
 MAX_PARAM_CHARS = 2000
 
@@ -31,6 +32,8 @@ def error_response(error: TwilioError) -> web.Response:
     response = web.json_response(error.to_json(), status=error.status)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+    if error.status == 408:
+        response.force_close()  # the rest of the body may still come: drop the connection
     return response
 
 
@@ -82,7 +85,7 @@ async def _record(
     if (
         request.method == "POST"
         and request.content_type == "application/x-www-form-urlencoded"
-        and status != 413  # the body was never read whole; reading on would give garbage
+        and request.get(BODY_READ)  # read whole by the guard (not refused, cut or too big)
     ):
         try:
             form = await request.post()
@@ -90,14 +93,14 @@ async def _record(
             form = None
         if form is not None:
             for key in form:
-                if key not in _HIDDEN_PARAMS:
+                if not is_secret_name(key):
                     values = [_clip(str(v)) for v in form.getall(key)]
                     params[_clip(key)] = values if len(values) > 1 else values[0]
-    query = {k: v for k, v in request.query.items()}
+    query = {_clip(k): _clip(v) for k, v in mask_params(request.query).items()}
     request.app[GATEWAY].events.emit(
         ApiRequest(
             method=request.method,
-            path=request.path,
+            path=_clip(request.path),
             query=query,
             params=params,
             account=request.get(ACCOUNT_KEY),

@@ -26,6 +26,7 @@ from twsim.gateway.runtime import Gateway
 from twsim.model.clock import Clock
 from twsim.recording.journal import Recorder
 from twsim.server.app import make_app
+from twsim.server.protocol import Runner
 from twsim.server.sdk import client
 
 
@@ -70,7 +71,7 @@ class Simulator:
             if record is not None
             else None
         )
-        self._runner: web.AppRunner | None = None
+        self._runner: Runner | None = None
 
     @property
     def url(self) -> str:
@@ -93,8 +94,8 @@ class Simulator:
         return self.gateway.events
 
     async def start(self) -> Simulator:
-        app = make_app(self.gateway)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        app = make_app(self.gateway, host=self.host)
+        self._runner = Runner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
         await site.start()
