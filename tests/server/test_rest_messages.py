@@ -302,7 +302,7 @@ async def test_media(
     sim: Any, sdk: Any, sdk_error: Any, http: Any, paths: Any, api_log: Any
 ) -> None:
     client = sim.client()
-    urls = ["https://example.com/cat.png", "https://example.com/dog.gif"]
+    urls = ["http://127.0.0.1:9/cat.png", "http://localhost:9/dog.gif"]  # loopback: served
     created = await sdk(
         client.messages.create, to=PHONE, from_=sim.number, body="pets", media_url=urls
     )

@@ -1,7 +1,8 @@
 """The amplification report: what each inbound text caused, built from events alone.
 
-`ReportBuilder.add` takes events one at a time (live progress uses it as they happen);
-`build` folds a whole log or recording. With another price table, every charge is
+`ReportBuilder.add` takes events one at a time and keeps running totals (the gateway's
+live report and live progress use it as events happen); `build` folds a whole log or
+recording. With another price table, every charge is
 re-priced ("what if") from the price key the charge event carries. The derived tables
 (per text position, per sender, repeated answers, UCS-2) come from `twsim.analysis.figures`.
 """
@@ -9,7 +10,7 @@ re-priced ("what if") from the price key the charge event carries. The derived t
 from __future__ import annotations
 
 import contextlib
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,8 +18,19 @@ from typing import Any
 
 from twsim.analysis import figures
 from twsim.analysis.histograms import new_histogram, percentiles, record_ms
-from twsim.analysis.tallies import ZERO, OutboundTally, TextTally, Totals, ratio
+from twsim.analysis.tallies import (
+    ZERO,
+    GroupTally,
+    OutboundTally,
+    Recent,
+    ReportLimits,
+    TextTally,
+    Totals,
+    Ucs2Tally,
+    ratio,
+)
 from twsim.core.pricing import Charge, PriceTable, format_money
+from twsim.core.segments import Encoding, segment
 from twsim.model.attribution import METHODS, TWIML
 from twsim.model.events import (
     ApiRequest,
@@ -38,23 +50,40 @@ from twsim.model.events import (
     WebhookAttempt,
 )
 
-
 UNATTRIBUTED = "unattributed"
 
 
 class ReportBuilder:
-    """Folds events into report figures; cheap enough to call on every event."""
+    """Folds events into report figures as they come; cheap enough to call on every event.
 
-    def __init__(self, prices: PriceTable | None = None) -> None:
+    Every total is a running sum, so a builder subscribed to a gateway from its start
+    reports the whole run exactly while the gateway keeps only its latest events. What it
+    keeps one by one (recent texts and messages, senders, answered bodies) is bounded by
+    `limits` (`ReportLimits`).
+    """
+
+    def __init__(
+        self, prices: PriceTable | None = None, limits: ReportLimits | None = None
+    ) -> None:
         self.prices = prices
+        self.limits = limits = limits or ReportLimits()
         self.currency = prices.currency if prices else "USD"
-        self.inbound: dict[str, TextTally] = {}
-        self.outbound: dict[str, OutboundTally] = {}
-        self.inbound_cost = ZERO
-        self.outbound_cost: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        self.unattributed_cost = ZERO
+        self.inbound = Totals()
+        self.outbound = Totals()
+        self.outbound_by_origin = {"reply": Totals(), "api": Totals()}
+        self.outbound_by_status: Counter[str] = Counter()
+        self.caused = Totals()  # what the run's texts caused: the amplification's numerator
+        self.caused_by_origin = {"reply": 0, "api": 0}
+        self.unattributed = Totals()
+        self.attribution: Counter[str] = Counter({m: 0 for m in (*METHODS, UNATTRIBUTED)})
         self.carrier_fees = ZERO
-        self._texts_by_sender: Counter[str] = Counter()
+        self.texts: Recent[str, TextTally] = Recent(limits.texts)
+        self.messages: Recent[str, OutboundTally] = Recent(limits.messages)
+        self.senders: dict[str, GroupTally] = {}
+        self.positions: dict[int, GroupTally] = {}
+        self.answered: dict[tuple[str, str], int] = {}
+        self.ucs2 = Ucs2Tally()
+        self.ucs2_chars: Counter[str] = Counter()
         self.webhook_latency = new_histogram()
         self.lateness = new_histogram()
         self.errors: Counter[int] = Counter()
@@ -69,6 +98,10 @@ class ReportBuilder:
         self.planned = 0
         self.first_t: float | None = None
         self.last_t = 0.0
+
+    @property
+    def total_cost(self) -> Decimal:
+        return self.inbound.cost + self.outbound.cost
 
     # -- folding -------------------------------------------------------------------------------
     def add(self, event: Event) -> None:
@@ -86,35 +119,94 @@ class ReportBuilder:
             handler(self, event)
 
     def _inbound_received(self, e: InboundReceived) -> None:
+        segments = e.segments or 1
+        self.inbound.add(segments)
         sender = e.from_
-        self._texts_by_sender[sender] += 1
-        self.inbound[e.inbound or ""] = TextTally(
-            sender=sender,
-            body=e.body,
-            position=self._texts_by_sender[sender],
-            segments=e.segments or 1,
-        )
+        group = self.senders.get(sender)
+        if group is None and len(self.senders) < self.limits.senders:
+            group = self.senders[sender] = GroupTally()
+        if group is None:
+            tally = TextTally(sender, "", 0, segments, tracked=False)
+        else:
+            group.inbound += 1
+            position = min(group.inbound, self.limits.positions)
+            key = e.body.strip().lower()[: self.limits.answer_chars]
+            tally = TextTally(sender, key, position, segments, tracked=True)
+            self._position(position).inbound += 1
+        self.texts[e.inbound or ""] = tally
+
+    def _position(self, position: int) -> GroupTally:
+        group = self.positions.get(position)
+        if group is None:
+            group = self.positions[position] = GroupTally()
+        return group
 
     def _message_created(self, e: MessageCreated) -> None:
         segments = e.segments or 1
-        self.outbound[e.message or ""] = OutboundTally(
+        origin = "reply" if e.is_reply else "api"
+        source = self.texts.get(e.inbound or "") if e.inbound is not None else None
+        message = OutboundTally(
             inbound=e.inbound,
-            origin="reply" if e.is_reply else "api",
+            origin=origin,
             attributed=e.attributed,
             segments=segments,
             status=e.status,
-            body=e.body,
-            encoding=e.encoding,
-            ucs2_chars=e.ucs2_chars,
+            caused=source is not None,
         )
-        source = self.inbound.get(e.inbound or "")
+        self.outbound.add(segments)
+        self.outbound_by_origin[origin].add(segments)
+        self.outbound_by_status[e.status] += 1
         if source is not None:
+            self.caused.add(segments)
+            self.caused_by_origin[origin] += 1
+            method = e.attributed or (TWIML if origin == "reply" else "")
+            if method:
+                self.attribution[method] += 1
             source.outbound += 1
             source.outbound_segments += segments
+            if source.tracked:
+                self.senders[source.sender].outbound += 1
+                self._position(source.position).outbound += 1
+                if not source.answered:
+                    self._answered((source.sender, source.answer_key))
             source.answered = True
+        else:
+            self.unattributed.add(segments)
+            self.attribution[UNATTRIBUTED] += 1
+        if e.encoding == Encoding.UCS2:
+            message.extra_segments = self._ucs2(e, segments)
+        self.messages[e.message or ""] = message
+
+    def _answered(self, key: tuple[str, str]) -> None:
+        answered = self.answered
+        answered[key] = answered.get(key, 0) + 1
+        if len(answered) > self.limits.answers:  # forget pairs answered once, oldest first
+            for once in [k for k, n in answered.items() if n == 1][: len(answered) // 2]:
+                del answered[once]
+
+    def _ucs2(self, e: MessageCreated, segments: int) -> int:
+        """Count a UCS-2 message; the segments its UCS-2 characters added."""
+        self.ucs2.messages += 1
+        chars = self.ucs2_chars
+        for ch in dict.fromkeys(e.ucs2_chars):
+            if ch in chars or len(chars) < self.limits.chars:
+                chars[ch] += 1
+        as_gsm = segment("".join("?" if ch in e.ucs2_chars else ch for ch in e.body)).count
+        extra = max(0, segments - as_gsm)
+        self.ucs2.extra_segments += extra
+        return extra
 
     def _message_status(self, e: MessageStatusChanged) -> None:
-        message = self.outbound.get(e.message or "")
+        message = self.messages.get(e.message or "")
+        by_status = self.outbound_by_status
+        previous = message.status if message is not None else e.previous
+        # a message created so long ago that its tally was dropped still moves its status
+        forgotten = message is None and self.messages.dropped and by_status.get(previous, 0)
+        if message is not None or forgotten:
+            by_status[previous] -= 1
+            if not by_status[previous]:
+                del by_status[previous]
+            by_status[e.status] += 1
         if message is not None:
             message.status = e.status
         if e.error_code:
@@ -130,15 +222,25 @@ class ReportBuilder:
         cost = charge.total
         self.carrier_fees += charge.carrier_fee
         if charge.key.direction == "inbound":
-            self.inbound_cost += cost
+            self.inbound.cost += cost
             return
-        message = self.outbound.get(e.message or "")
-        self.outbound_cost[e.message or ""] += cost
-        source = self.inbound.get(e.inbound or "") if e.inbound else None
+        source = self.texts.get(e.inbound or "") if e.inbound else None
         if source is not None:
             source.cost += cost
-        elif message is not None:
-            self.unattributed_cost += cost
+            if source.tracked:
+                self.senders[source.sender].cost += cost
+                self._position(source.position).cost += cost
+        message = self.messages.get(e.message or "")
+        if message is None:
+            return  # a message this report never saw created: not in its outbound totals
+        self.outbound.cost += cost
+        self.outbound_by_origin[message.origin].cost += cost
+        if message.caused:
+            self.caused.cost += cost
+        else:
+            self.unattributed.cost += cost
+        if message.extra_segments and message.segments:
+            self.ucs2.extra_cost += cost * message.extra_segments / message.segments
 
     def _webhook_attempt(self, e: WebhookAttempt) -> None:
         self.webhooks += 1
@@ -229,52 +331,29 @@ class Report:
 
     @classmethod
     def from_builder(cls, b: ReportBuilder) -> Report:
-        inbound = Totals()
-        for item in b.inbound.values():
-            inbound.add(item.segments)
-        inbound.cost = b.inbound_cost
-        outbound = Totals()
-        by_origin = {"reply": Totals(), "api": Totals()}
-        by_status: Counter[str] = Counter()
-        caused = Totals()  # what the run's texts caused: the amplification's numerator
-        caused_by_origin = {"reply": 0, "api": 0}
-        unattributed = Totals()
-        methods: Counter[str] = Counter({m: 0 for m in (*METHODS, UNATTRIBUTED)})
-        for sid, message in b.outbound.items():
-            cost = b.outbound_cost.get(sid, ZERO)
-            outbound.add(message.segments, cost)
-            by_origin[message.origin].add(message.segments, cost)
-            by_status[message.status] += 1
-            if message.inbound is not None and message.inbound in b.inbound:
-                caused.add(message.segments, cost)
-                caused_by_origin[message.origin] += 1
-                methods[message.attributed or (TWIML if message.origin == "reply" else "")] += 1
-            else:
-                unattributed.add(message.segments, cost)
-                methods[UNATTRIBUTED] += 1
-        methods.pop("", None)
-        n = inbound.count
+        n = b.inbound.count
+        caused = b.caused
         amplification = {
             "messages": ratio(caused.count, n),
             "segments": ratio(caused.segments, n),
             "cost": ratio(caused.cost, n),
-            "replies": ratio(caused_by_origin["reply"], n),
-            "api": ratio(caused_by_origin["api"], n),
+            "replies": ratio(b.caused_by_origin["reply"], n),
+            "api": ratio(b.caused_by_origin["api"], n),
         }
         return cls(
             currency=b.currency,
-            inbound=inbound,
-            outbound=outbound,
-            outbound_by_origin=by_origin,
-            outbound_by_status=dict(sorted(by_status.items())),
+            inbound=b.inbound.copy(),
+            outbound=b.outbound.copy(),
+            outbound_by_origin={k: v.copy() for k, v in b.outbound_by_origin.items()},
+            outbound_by_status=dict(sorted(b.outbound_by_status.items())),
             amplification=amplification,
-            unattributed=unattributed,
-            attribution=dict(methods),
+            unattributed=b.unattributed.copy(),
+            attribution=dict(b.attribution),
             carrier_fees=b.carrier_fees,
-            by_position=figures.by_position(b.inbound.values()),
-            senders=len(b._texts_by_sender),
-            worst_senders=figures.worst_senders(b.inbound.values()),
-            repeated_answers=figures.repeated_answers(b.inbound.values()),
+            by_position=figures.by_position(b.positions),
+            senders=len(b.senders),
+            worst_senders=figures.worst_senders(b.senders),
+            repeated_answers=figures.repeated_answers(b.answered),
             webhook={
                 "requests": b.webhooks,
                 "failures": b.webhook_failures,
@@ -282,12 +361,12 @@ class Report:
             },
             callbacks={"requests": b.callbacks, "failures": b.callback_failures},
             errors=dict(sorted(b.errors.items())),
-            ucs2=figures.ucs2(b.outbound, b.outbound_cost),
+            ucs2=figures.ucs2(b.ucs2, b.ucs2_chars),
             lateness={"sends": b.planned, **percentiles(b.lateness)},
             api_calls=dict(sorted(b.api_calls.items())),
             rejected={"inbound": b.rejected_inbound, "outbound": b.rejected_outbound},
             auto_replies=b.auto_replies,
-            total_cost=inbound.cost + outbound.cost,
+            total_cost=b.total_cost,
             duration_s=round(b.last_t - (b.first_t or 0.0), 3),
         )
 

@@ -1,11 +1,17 @@
 """Cookies per conversation: Twilio keeps the app's cookies for each (phone, number) pair and
-forgets them after four hours without a message."""
+forgets them after four hours without a message.
+
+At most `MAX_CONVERSATIONS` jars are kept; past that the least recently used is forgotten,
+as if its four hours had passed.
+"""
 
 from __future__ import annotations
 
 from http.cookies import CookieError, SimpleCookie
 
 from twsim.model.clock import Clock
+
+MAX_CONVERSATIONS = 100_000
 
 
 class ConversationCookies:
@@ -21,8 +27,8 @@ class ConversationCookies:
             return None
         jar, last_used = entry
         now = self._clock.monotonic()
+        del self._jars[(phone, number)]  # re-inserted last: the dict runs least recent first
         if now - last_used > self.ttl_s:
-            del self._jars[(phone, number)]
             return None
         self._jars[(phone, number)] = (jar, now)
         return jar
@@ -44,10 +50,11 @@ class ConversationCookies:
                     jar.pop(name, None)
                 else:
                     jar[name] = morsel  # keeps the value exactly as the app encoded it
+        self._jars.pop((phone, number), None)
         if jar:
             self._jars[(phone, number)] = (jar, self._clock.monotonic())
-        else:
-            self._jars.pop((phone, number), None)
+            while len(self._jars) > MAX_CONVERSATIONS:
+                del self._jars[next(iter(self._jars))]
 
     def clear(self) -> None:
         self._jars.clear()

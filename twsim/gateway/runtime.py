@@ -40,7 +40,7 @@ class Gateway:
         self.config = config or Config()
         self.clock = clock or SystemClock()
         self.prices = prices or load_prices(self.config.prices)
-        self.events = EventLog(self.clock)
+        self.events = EventLog(self.clock, retention=self.config.retention.events)
         self.state = State(self.config, clock=self.clock, prices=self.prices, events=self.events)
         self.background = Background()
         webhook = self.config.webhook

@@ -65,6 +65,9 @@ class _Exchange:
     sends: int = 0
 
 
+_SWEEP_EVERY = 1024  # webhooks between sweeps of exchanges closed before the window
+
+
 class Attribution:
     def __init__(self, clock: Clock, window_s: float) -> None:
         self._clock = clock
@@ -85,6 +88,8 @@ class Attribution:
         """A webhook for `inbound` (from `phone` to `number`) started."""
         now = self._clock.monotonic()
         self._opened += 1
+        if self._opened % _SWEEP_EVERY == 0:  # without REST sends nothing else forgets them
+            self._forget_before(now - self.window_s)
         exchange = self._exchanges.get(inbound)
         if exchange is None:
             exchange = _Exchange(

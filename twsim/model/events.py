@@ -14,9 +14,11 @@ recording format version 1, byte for byte as earlier releases wrote it.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from itertools import islice
 from typing import Any, ClassVar, TypeVar
 
 from twsim.model.clock import Clock
@@ -427,13 +429,19 @@ Ev = TypeVar("Ev", bound=Event)
 
 
 class EventLog:
-    """Append-only, in-memory, with synchronous subscribers and awaitable conditions."""
+    """Append-only, in memory, with synchronous subscribers and awaitable conditions.
 
-    def __init__(self, clock: Clock) -> None:
+    With `retention`, only the latest `retention` events are kept (the oldest are dropped
+    as new ones come); subscribers still see every event, so a recording or a live report
+    subscribed from the start misses none.
+    """
+
+    def __init__(self, clock: Clock, retention: int | None = None) -> None:
         self._clock = clock
         self._start = clock.monotonic()
         self.started_at = clock.now()
-        self._events: list[Event] = []
+        self.retention = retention
+        self._events: deque[Event] = deque(maxlen=retention)
         self._subscribers: list[Subscriber] = []
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._seq = 0
@@ -482,13 +490,23 @@ class EventLog:
         """The sequence number of the latest event (0 before the first)."""
         return self._seq
 
+    @property
+    def first_seq(self) -> int:
+        """The sequence number of the oldest event kept (the next one's when none is)."""
+        return self._events[0].seq if self._events else self._seq + 1
+
     def since(self, seq: int) -> list[Event]:
-        """Events with a sequence number above `seq`."""
+        """Events kept with a sequence number above `seq` (numbers run on without gaps)."""
         events = self._events
         if not events or seq < events[0].seq:
             return list(events)
         start = seq - events[0].seq + 1
-        return events[start:]
+        if start >= len(events):
+            return []
+        if start > len(events) // 2:  # a deque is walked from its nearer end
+            tail = len(events) - start
+            return list(islice(reversed(events), tail))[::-1]
+        return list(islice(events, start, None))
 
     def of_type(self, *kinds: type[Ev]) -> list[Ev]:
         return [e for e in self._events if isinstance(e, kinds)]

@@ -6,7 +6,9 @@ segments and prices it; its `message.created` event is what starts its lifecycle
 carrier. Each step appends an event naming its cause. Nothing here does I/O: webhooks
 and status callbacks happen at the edges, which call back into `set_status`.
 
-`State` holds the messages, their order per account and their status changes; its parts
+`State` holds the messages, their order per account and their status changes (at most
+`retention.messages` of them: once a message has reached the end of its lifecycle it may be
+forgotten, oldest first, to make room); its parts
 hold the rest: accounts, numbers and Messaging Services (`twsim.model.directory`), the checks
 an outbound request passes and the sender queues (`twsim.model.outbound`), and the charges and
 their ledger (`twsim.model.billing`).
@@ -15,6 +17,7 @@ their ledger (`twsim.model.billing`).
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,7 +26,7 @@ from twsim.core import keywords, phone
 from twsim.core.errors import ApiError, TwilioError, message_for, twilio_error
 from twsim.core.ids import Prefix, SidFactory
 from twsim.core.keywords import Keyword
-from twsim.core.lifecycle import MessageDirection, MessageStatus, OutcomePolicy
+from twsim.core.lifecycle import FINAL_STATUSES, MessageDirection, MessageStatus, OutcomePolicy
 from twsim.core.limits import check_size
 from twsim.core.pricing import Direction, PriceTable
 from twsim.model.attribution import Attribution, Cause, Send
@@ -61,6 +64,11 @@ class Received:
     auto_reply: str | None = None
 
 
+# Statuses after which a message may be forgotten: final ones, and `sent` (a carrier may
+# never report delivery).
+_FORGETTABLE = FINAL_STATUSES | {MessageStatus.SENT}
+
+
 class State:
     def __init__(
         self, config: Config, *, clock: Clock, prices: PriceTable, events: EventLog
@@ -73,11 +81,17 @@ class State:
         self.outcome_rng = random.Random(f"{config.seed}/outcomes")
         self.outcomes = OutcomePolicy(config.delivery.outcomes)
         self.directory = Directory(config, clock=clock, sids=self.sids, events=events)
+        self.retention = config.retention.messages
         self.billing = Billing(
-            prices=prices, clock=clock, events=events, accounts=self.directory.accounts
+            prices=prices,
+            clock=clock,
+            events=events,
+            accounts=self.directory.accounts,
+            retention=self.retention,
         )
         self.messages: dict[str, Message] = {}
-        self._order: dict[str, list[str]] = {}  # message SIDs per account, oldest first
+        self._order: dict[str, deque[str]] = {}  # message SIDs per account, oldest first
+        self._done: deque[str] = deque()  # SIDs of messages that may be forgotten, in order
         self.opt_outs = OptOuts()
         self.reply_loops = ReplyLoopGuard(config.reply_loop_limit, config.reply_loop_window_s)
         self.attribution = Attribution(clock, config.attribution_window_s)
@@ -99,7 +113,7 @@ class State:
     def _load(self) -> None:
         self.directory.load()
         for sid in self.directory.accounts:
-            self._order[sid] = []
+            self._order[sid] = deque()
 
     def reset(self) -> None:
         """Forget every message, charge, opt-out and number change; keep the configuration."""
@@ -111,6 +125,7 @@ class State:
         self.outbound.clear()
         self.directory.clear()
         self._order.clear()
+        self._done.clear()
         self.events.clear()
         self._load()
         self.events.emit(Reset())
@@ -130,7 +145,7 @@ class State:
 
     @property
     def ledger(self) -> list[LedgerEntry]:
-        return self.billing.ledger
+        return self.billing.entries()
 
     def add_number(self, n: NumberConfig) -> PhoneNumber:
         return self.directory.add_number(n)
@@ -341,6 +356,9 @@ class State:
             self.billing.bill(
                 message, Direction.OUTBOUND, cause=cause, failed=status is MessageStatus.FAILED
             )
+        if status in _FORGETTABLE:
+            self._done.append(message.sid)
+            self._trim()
 
     # -- resource changes ----------------------------------------------------------------------
     def redact(self, message: Message) -> None:
@@ -364,4 +382,26 @@ class State:
     # -- storage -------------------------------------------------------------------------------
     def _store(self, message: Message) -> None:
         self.messages[message.sid] = message
-        self._order.setdefault(message.account_sid, []).append(message.sid)
+        self._order.setdefault(message.account_sid, deque()).append(message.sid)
+        if message.status in _FORGETTABLE:
+            self._done.append(message.sid)
+            self._trim()
+
+    def _trim(self) -> None:
+        """Forget the oldest finished messages while more than `retention` are kept.
+
+        A message still on its way (queued, scheduled, sending) is never forgotten, so
+        its lifecycle, charges and callbacks run to the end.
+        """
+        messages, done = self.messages, self._done
+        while len(messages) > self.retention and done:
+            message = messages.pop(done.popleft(), None)
+            if message is None:
+                continue  # deleted, or listed twice (sent, then delivered)
+            order = self._order.get(message.account_sid)
+            while order and order[0] not in messages:
+                order.popleft()
+            if order is not None and len(order) > 2 * self.retention + 1024:
+                self._order[message.account_sid] = deque(s for s in order if s in messages)
+        if len(done) > 2 * self.retention + 1024:  # deleted messages' SIDs pile up otherwise
+            self._done = deque(s for s in done if s in messages)

@@ -79,9 +79,9 @@ def categorize(entry: LedgerEntry) -> Iterator[tuple[str, int, int, Decimal]]:
     key = charge.key
     leaf = leaf_category(key.channel, key.direction, key.number_type)
     for category in (leaf, f"{key.channel}-{key.direction}", str(key.channel)):
-        yield category, 1, charge.units, charge.base
+        yield category, entry.count, charge.units, charge.base
     if charge.carrier_fee:
-        yield f"{key.channel}-messages-carrierfees", 1, charge.units, charge.carrier_fee
+        yield f"{key.channel}-messages-carrierfees", entry.count, charge.units, charge.carrier_fee
     yield "totalprice", 0, 0, charge.total
 
 

@@ -30,12 +30,12 @@ class BurstResult:
 
 
 def progress_line(burst: Burst, live: ReportBuilder) -> str:
-    replies = sum(1 for m in live.outbound.values() if m.origin == "reply")
-    cost = live.inbound_cost + sum(live.outbound_cost.values())
+    replies = live.outbound_by_origin["reply"].count
+    rest = live.outbound_by_origin["api"].count
     errors = sum(live.errors.values())
     return (
         f"sent {burst.sent}  answered {live.webhooks}  replies {replies}  "
-        f"REST sends {len(live.outbound) - replies}  errors {errors}  cost ${format_money(cost)}"
+        f"REST sends {rest}  errors {errors}  cost ${format_money(live.total_cost)}"
     )
 
 

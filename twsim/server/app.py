@@ -9,15 +9,23 @@ from twsim.gateway.runtime import Gateway
 from twsim.server import control, twilio_api
 from twsim.server.errors import twilio_errors
 from twsim.server.guard import GUARD, Guard, guard
-from twsim.server.keys import GATEWAY
+from twsim.server.keys import GATEWAY, LIVE_REPORT
+from twsim.server.live_report import LiveReport
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
-def make_app(gateway: Gateway, *, host: str = DEFAULT_HOST) -> web.Application:
-    """The gateway's application, answering the Host names `host` (the bound address) allows."""
+def make_app(
+    gateway: Gateway, *, host: str = DEFAULT_HOST, report: LiveReport | None = None
+) -> web.Application:
+    """The gateway's application, answering the Host names `host` (the bound address) allows.
+
+    `report` is the gateway's live report, subscribed when the gateway was made; without
+    one, a report is started now.
+    """
     app = web.Application(middlewares=[twilio_errors, guard], client_max_size=MAX_BODY_BYTES)
     app[GATEWAY] = gateway
+    app[LIVE_REPORT] = report or LiveReport(gateway)
     app[GUARD] = Guard.of(gateway.config.server, host)
     twilio_api.add_routes(app.router)
     control.add_routes(app.router)

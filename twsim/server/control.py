@@ -13,7 +13,7 @@ from twsim.gateway.inbound import InboundOutcome
 from twsim.model.events import EventType
 from twsim.model.records import Message
 from twsim.server import inbound_form, render
-from twsim.server.keys import GATEWAY, REPORT_PRICES
+from twsim.server.keys import GATEWAY, LIVE_REPORT, REPORT_PRICES
 
 PREFIX = "/_twsim"
 MAX_QUIET_S = 3600
@@ -88,8 +88,10 @@ async def events(request: web.Request) -> web.Response:
 
 async def report_view(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
-    prices = request.app.get(REPORT_PRICES) or gateway.prices
-    return web.json_response(report.build(gateway.events, prices=prices).to_json())
+    prices = request.app.get(REPORT_PRICES)
+    if prices is not None and prices is not gateway.prices:  # "what if": the events kept
+        return web.json_response(report.build(gateway.events, prices=prices).to_json())
+    return web.json_response(request.app[LIVE_REPORT].result().to_json())
 
 
 async def reset(request: web.Request) -> web.Response:

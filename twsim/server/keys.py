@@ -6,7 +6,9 @@ from aiohttp import web
 
 from twsim.core.pricing import PriceTable
 from twsim.gateway.runtime import Gateway
+from twsim.server.live_report import LiveReport
 
 GATEWAY = web.AppKey("gateway", Gateway)
 BASE_URL = web.AppKey("base_url", str)
 REPORT_PRICES = web.AppKey("report_prices", PriceTable)
+LIVE_REPORT = web.AppKey("live_report", LiveReport)

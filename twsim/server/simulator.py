@@ -26,6 +26,7 @@ from twsim.gateway.runtime import Gateway
 from twsim.model.clock import Clock
 from twsim.recording.journal import Recorder
 from twsim.server.app import make_app
+from twsim.server.live_report import LiveReport
 from twsim.server.protocol import Runner
 from twsim.server.sdk import client
 
@@ -59,6 +60,7 @@ class Simulator:
         self.host = host
         self.port = port
         self.gateway = Gateway(self.config, clock=clock, prices=prices)
+        self.report = LiveReport(self.gateway)  # from the first event: exact for the whole run
         self.recorder = (
             Recorder.create(
                 record,
@@ -94,7 +96,7 @@ class Simulator:
         return self.gateway.events
 
     async def start(self) -> Simulator:
-        app = make_app(self.gateway, host=self.host)
+        app = make_app(self.gateway, host=self.host, report=self.report)
         self._runner = Runner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)

@@ -274,12 +274,20 @@ async def delete_media(request: web.Request) -> web.Response:
 
 
 async def media_content(request: web.Request) -> web.Response:
-    """Media content: Twilio answers with a redirect to where the file is kept."""
-    state = request.app[GATEWAY].state
-    message = state.messages.get(request.match_info["sid"])
+    """Media content: Twilio answers with a redirect to where the file is kept.
+
+    twsim points a client only where it would dial itself (its egress policy): a media URL
+    outside it is answered 403, with the reason, instead of a redirect.
+    """
+    gateway = request.app[GATEWAY]
+    message = gateway.state.messages.get(request.match_info["sid"])
     if message is None or message.account_sid != request.match_info["account_sid"]:
         raise _not_found(request)
-    raise web.HTTPFound(_media_item(request, message).url)
+    url = _media_item(request, message).url
+    refusal = await gateway.egress.check(url)
+    if refusal is not None:
+        raise ApiError(20403, f"Media not served: {refusal.reason}", status=403)
+    raise web.HTTPFound(url)
 
 
 async def create_feedback(request: web.Request) -> web.Response:
