@@ -12,6 +12,7 @@ from twsim import __version__
 from twsim.cli import options
 from twsim.cli.running import run as run_async
 from twsim.config.models import DEFAULT_HOST, DEFAULT_PORT, Config
+from twsim.core.masking import mask_url
 from twsim.server.simulator import Simulator
 
 
@@ -48,7 +49,7 @@ def banner(sim: Simulator, config: Config, record: str | None) -> list[str]:
         lines.append(f"  account         {account.sid}   auth token {account.auth_token}")
     for number in config.numbers:
         target = (
-            f"{number.sms_method} {number.sms_url}"
+            f"{number.sms_method} {mask_url(number.sms_url)}"
             if number.sms_url
             else "(no sms_url: texts are stored, not delivered)"
         )

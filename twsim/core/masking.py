@@ -75,8 +75,11 @@ def mask_bytes(line: bytes) -> bytes:
 
 
 def mask_url(url: str | None) -> str | None:
-    """A URL with its password and secret query parameters masked (None stays None)."""
-    return None if url is None else mask_text(url)
+    """A URL (or a text naming one) with its password and secret query parameters masked;
+    None stays None."""
+    if url is None or ("@" not in url and "=" not in url):
+        return url
+    return mask_text(url)
 
 
 def mask_params(params: Mapping[str, T]) -> dict[str, T | str]:

@@ -19,6 +19,7 @@ from twsim.core.lifecycle import (
     Timing,
     delivery_steps,
 )
+from twsim.core.masking import mask_url
 from twsim.gateway.background import Background
 from twsim.gateway.caller import AppCaller
 from twsim.gateway.webhook_params import status_params
@@ -131,12 +132,12 @@ class Carrier:
                 attempt=message.attempt_sid,
                 message=message.sid,
                 status=str(status),
-                url=result.url,
+                url=mask_url(result.url) or "",
                 method=result.method,
                 http_status=result.status,
                 latency_ms=round(result.latency_s * 1000, 3),
                 error_code=result.error_code or (11200 if failed else None),
-                error=result.error,
+                error=mask_url(result.error),
                 attempts=result.attempts,
             )
         )

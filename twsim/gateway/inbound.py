@@ -24,6 +24,7 @@ from twsim.config.models import WebhookConfig
 from twsim.core.answer import Answer, AnswerKind, interpret
 from twsim.core.errors import TwilioError, TwimlError, WebhookError
 from twsim.core.lifecycle import MessageDirection
+from twsim.core.masking import mask_url
 from twsim.core.twiml import MessageVerb, Plan
 from twsim.gateway.caller import AppCaller
 from twsim.gateway.cookies import ConversationCookies
@@ -235,11 +236,12 @@ class InboundHandler:
             attribution.closed(inbound.sid)
         self.cookies.update(phone, number.phone_number, result.set_cookies)
         latency_ms = round(result.latency_s * 1000, 3)
+        shown = mask_url(result.url) or ""  # no password or token leaves through the outcome
         outcome.attempts.append(
             Attempt(
                 attempt_sid,
                 kind,
-                result.url,
+                shown,
                 method,
                 result.status,
                 latency_ms,
@@ -253,14 +255,14 @@ class InboundHandler:
                 attempt=attempt_sid,
                 message=inbound.sid,
                 kind=kind,
-                url=result.url,
+                url=shown,
                 method=method,
                 http_status=result.status,
                 content_type=result.content_type,
                 latency_ms=latency_ms,
                 tries=result.attempts,
                 error_code=result.error_code,
-                error=result.error,
+                error=mask_url(result.error),
             )
         )
         return result, attempt_sid

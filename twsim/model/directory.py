@@ -12,6 +12,7 @@ from twsim.config.models import Config, NumberConfig
 from twsim.core import phone
 from twsim.core.errors import twilio_error
 from twsim.core.ids import Prefix, SidFactory
+from twsim.core.masking import mask_url
 from twsim.model.clock import Clock
 from twsim.model.events import EventLog, NumberChanged
 from twsim.model.records import Account, PhoneNumber, Service
@@ -91,7 +92,9 @@ class Directory:
         )
         self.numbers[number.phone_number] = number
         self.events.emit(
-            NumberChanged(action="added", number=number.phone_number, sms_url=number.sms_url)
+            NumberChanged(
+                action="added", number=number.phone_number, sms_url=mask_url(number.sms_url)
+            )
         )
         return number
 

@@ -21,6 +21,7 @@ from enum import StrEnum
 from itertools import islice
 from typing import Any, ClassVar, TypeVar
 
+from twsim.core.masking import mask_url
 from twsim.model.clock import Clock
 from twsim.model.records import Message
 
@@ -191,7 +192,7 @@ class InboundReceived(Event):
             encoding=str(message.encoding),
             ucs2_chars=message.ucs2_chars,
             num_media=message.num_media,
-            media=[m.url for m in message.media],
+            media=[mask_url(m.url) or "" for m in message.media],
             number_type=str(message.number_type),
             source=source,
             keyword=keyword,
@@ -293,7 +294,7 @@ class MessageCreated(Event):
             ucs2_chars=message.ucs2_chars,
             num_media=message.num_media,
             status=str(message.status),
-            status_callback=message.status_callback,
+            status_callback=mask_url(message.status_callback),
             attributed=attributed,
         )
 

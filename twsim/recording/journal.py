@@ -4,15 +4,14 @@ The first line is a versioned header; every further line is one self-contained e
 (`Event.to_json`). Lines are buffered and flushed at least every second, so a run that is
 killed leaves a readable file whose last line may be cut short (even inside a character);
 the reader tolerates that one cut line with a warning. No secret (auth token, API secret,
-signature) is ever written: events do not carry them, and the recorder masks the password
-of any URL written `scheme://user:password@host`, as webhook URLs with basic auth are.
+signature) is ever written: events do not carry them, and every line passes
+`twsim.core.masking` (URL passwords, secret query parameters) on its way out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import IO, Any
 
 import orjson
 
+from twsim.core.masking import mask_bytes
 from twsim.core.pricing import PriceTable
 from twsim.model.events import Event, EventLog
 
@@ -29,10 +29,6 @@ FORMAT = "twsim-recording"
 VERSION = 1
 FLUSH_EVERY_S = 0.5
 _OPTIONS = orjson.OPT_NON_STR_KEYS
-
-# the password of a URL's user info (`https://user:password@host/...`): Twilio sends HTTP
-# basic auth from webhook and callback URLs written that way, so it is a secret
-_URL_PASSWORD = re.compile(rb"(\w://[^/\s:@\"]*):[^/\s@\"]*@")
 
 
 class RecordingError(ValueError):
@@ -88,15 +84,12 @@ class Header:
 
 
 def header_line(header: Header) -> bytes:
-    return orjson.dumps(header.to_json(), default=str, option=_OPTIONS) + b"\n"
+    return mask_bytes(orjson.dumps(header.to_json(), default=str, option=_OPTIONS)) + b"\n"
 
 
 def event_line(event: Event) -> bytes:
-    """One event as its recording line: compact JSON, URL passwords masked."""
-    line = orjson.dumps(event.to_json(), default=str, option=_OPTIONS)
-    if b"@" in line:
-        line = _URL_PASSWORD.sub(rb"\1:***@", line)
-    return line + b"\n"
+    """One event as its recording line: compact JSON, secrets masked."""
+    return mask_bytes(orjson.dumps(event.to_json(), default=str, option=_OPTIONS)) + b"\n"
 
 
 def recording_lines(header: Header, events: Iterable[Event]) -> Iterator[bytes]:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from twsim.core.errors import ApiError, TwilioError, twilio_error
-from twsim.core.masking import is_secret_name, mask_params
+from twsim.core.masking import is_secret_name, mask_params, mask_text
 from twsim.model.events import ApiRequest
 from twsim.server.auth import ACCOUNT_KEY
 from twsim.server.guard import BODY_READ
@@ -94,9 +94,9 @@ async def _record(
         if form is not None:
             for key in form:
                 if not is_secret_name(key):
-                    values = [_clip(str(v)) for v in form.getall(key)]
+                    values = [mask_text(_clip(str(v))) for v in form.getall(key)]
                     params[_clip(key)] = values if len(values) > 1 else values[0]
-    query = {_clip(k): _clip(v) for k, v in mask_params(request.query).items()}
+    query = {_clip(k): mask_text(_clip(v)) for k, v in mask_params(request.query).items()}
     request.app[GATEWAY].events.emit(
         ApiRequest(
             method=request.method,
