@@ -1,7 +1,8 @@
 """Every JSON body the REST API answers with validates against Twilio's OpenAPI schemas.
 
 The bodies are read raw (not through the client, which would hide shape mistakes) and
-checked with `OAS30Validator` against `../shared/specs/twilio_api_v2010.json`.
+checked with `OAS30Validator` against Twilio's OpenAPI document (its messaging subset,
+committed as `tests/data/twilio_api_v2010.messaging.json`).
 
 One deliberate exception: a usage record's `price`. The schema types it as a number, but
 Twilio sends a decimal string, as the document's own `readFull` example shows (the first

@@ -16,8 +16,8 @@ code (11205, connection failure; 11100 for a scheme) and a reason that names
 
 from __future__ import annotations
 
-import asyncio
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -49,9 +49,15 @@ class EgressRefused(OSError):
 class EgressPolicy:
     """Loopback plus the allowed host patterns; checks URLs and filters resolved addresses."""
 
-    def __init__(self, allow_hosts: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        allow_hosts: list[str] | None = None,
+        *,
+        resolver: Callable[[], AbstractResolver] | None = None,
+    ) -> None:
         self.allow_hosts = list(allow_hosts or [])
         self.patterns = HostPatterns.parse(self.allow_hosts)
+        self._make_resolver = resolver or ThreadedResolver  # how names are looked up
 
     @classmethod
     def naming(cls, url: str) -> EgressPolicy:
@@ -91,16 +97,17 @@ class EgressPolicy:
         host = urlsplit(url).hostname or ""
         if self.patterns.matches_name(host) or address(host) is not None:
             return None
+        inner = self._make_resolver()
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, None, type=socket.SOCK_STREAM
-            )
+            results = await inner.resolve(host, 0, socket.AF_UNSPEC)
         except OSError:
             return Refusal(
                 BAD_HOST_NAME,
                 f"cannot resolve {host}; twsim dials only loopback unless {SETTING} allows it",
             )
-        resolved = {str(info[4][0]) for info in infos}
+        finally:
+            await inner.close()
+        resolved = {r["host"] for r in results}
         if not resolved or not all(self.admits(a) for a in resolved):
             return self.outside(host, sorted(resolved))
         return None
@@ -120,21 +127,22 @@ class EgressPolicy:
 
     def resolver(self) -> AbstractResolver:
         """An aiohttp resolver that hands out only the addresses this policy admits."""
-        return _PolicyResolver(self)
+        return _PolicyResolver(self, self._make_resolver)
 
 
 class _PolicyResolver(AbstractResolver):
     """Resolves with the system's resolver, then drops every address the policy refuses."""
 
-    def __init__(self, policy: EgressPolicy) -> None:
+    def __init__(self, policy: EgressPolicy, make: Callable[[], AbstractResolver]) -> None:
         self._policy = policy
+        self._make = make
         self._inner: AbstractResolver | None = None
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         if self._inner is None:
-            self._inner = ThreadedResolver()
+            self._inner = self._make()
         name = normalize(host)
         results = await self._inner.resolve(host, port, family)
         if self._policy.patterns.matches_name(name):

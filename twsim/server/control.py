@@ -12,7 +12,7 @@ from twsim.core.errors import ApiError
 from twsim.gateway.inbound import InboundOutcome
 from twsim.model.events import EventType
 from twsim.model.records import Message
-from twsim.server import inbound_form, render
+from twsim.server import control_spec, inbound_form, render
 from twsim.server.keys import GATEWAY, LIVE_REPORT, REPORT_PRICES
 
 PREFIX = "/_twsim"
@@ -27,6 +27,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(PREFIX + "/reset", reset)
     router.add_get(PREFIX + "/health", health)
     router.add_get(PREFIX + "/quiet", quiet)
+    router.add_get(PREFIX + "/openapi.json", openapi)
 
 
 def message_view(message: Message) -> dict[str, Any]:
@@ -128,3 +129,8 @@ async def quiet(request: web.Request) -> web.Response:
     except TimeoutError:
         return web.json_response({"quiet": False, "busy": gateway.busy}, status=504)
     return web.json_response({"quiet": True, "busy": 0})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """The control plane's OpenAPI description."""
+    return web.json_response(control_spec.document(f"{request.scheme}://{request.host}"))
