@@ -540,3 +540,26 @@ def test_worst_senders_rank_by_outbound_then_money_then_number() -> None:
     assert [Decimal(r["cost"]) for r in rows] == sorted(
         (Decimal(r["cost"]) for r in rows), reverse=True
     )
+
+
+def test_totals_stay_exact_past_the_builder_limits() -> None:
+    from twsim.analysis.tallies import ReportLimits
+
+    events = story()
+    full = build(events).to_json()
+    tight = ReportBuilder(
+        limits=ReportLimits(texts=2, messages=2, senders=2, positions=2, answers=2, chars=1)
+    )
+    for event in events:
+        tight.add(event)
+    small = tight.result().to_json()
+    for key in ("inbound", "webhook", "callbacks", "errors", "lateness_ms", "api_calls"):
+        assert small[key] == full[key], key
+    for key in ("rejected", "auto_replies", "carrier_fees", "total_cost"):
+        assert small[key] == full[key], key
+    assert (small["outbound"]["count"], small["outbound"]["segments"]) == (
+        full["outbound"]["count"],
+        full["outbound"]["segments"],
+    )
+    assert small["senders"] == 2 < full["senders"]
+    assert max(row["position"] for row in small["by_position"]) <= 2

@@ -111,6 +111,14 @@ def test_delivery_settings() -> None:
         ("webhook:\n  total_timeout_s: -1\n", "webhook.total_timeout_s", 2),
         ("webhook:\n  retries: 9\n", "webhook.retries", 2),
         ("delivery:\n  timing: sometimes\n", "delivery.timing", 2),
+        ("webhook:\n  allow_hosts: [ok.example, 'not a host']\n", "webhook.allow_hosts", 2),
+        ("webhook:\n  allow_hosts: ok.example\n", "webhook.allow_hosts", 2),
+        ("server:\n  allowed_hosts: ['10.0.0.0/99']\n", "server.allowed_hosts", 2),
+        ("server:\n  control_token: short\n", "server.control_token", 2),
+        ("server:\n  body_timeout_s: 0\n", "server.body_timeout_s", 2),
+        ("server:\n  cors: true\n", "server.cors", 2),
+        ("retention:\n  events: 0\n", "retention.events", 2),
+        ("retention:\n  messages: lots\n", "retention.messages", 2),
         (
             "delivery:\n  outcomes:\n    - {status: delivered, error_code: 30003}\n",
             "delivery.outcomes[0].status",
@@ -152,3 +160,28 @@ def test_shipped_prices_by_name_and_unknown_names() -> None:
 def test_account_balance_is_decimal() -> None:
     config = config_from_dict({"accounts": [{"balance": "12.50"}]})
     assert config.accounts[0].balance == Decimal("12.50")
+
+
+def test_security_and_retention_settings() -> None:
+    text = """\
+server:
+  allowed_hosts: [twsim.lan, "*.ngrok-free.app", 192.168.1.0/24]
+  control_token: 0123456789abcdef-shared
+  body_timeout_s: 2.5
+webhook:
+  allow_hosts: [app.staging.example, "*.internal.example", 10.0.0.0/8]
+retention: {events: 5000, messages: 2000}
+"""
+    config = config_from_dict(load_yaml(text, source="twsim.yaml"), source="twsim.yaml")
+    assert config.server.allowed_hosts == ["twsim.lan", "*.ngrok-free.app", "192.168.1.0/24"]
+    assert config.server.control_token == "0123456789abcdef-shared"
+    assert config.server.body_timeout_s == 2.5
+    assert config.webhook.allow_hosts == ["app.staging.example", "*.internal.example", "10.0.0.0/8"]
+    assert (config.retention.events, config.retention.messages) == (5000, 2000)
+
+
+def test_safe_defaults() -> None:
+    config = load_config(None)
+    assert config.server.allowed_hosts == [] and config.server.control_token is None
+    assert config.webhook.allow_hosts == []
+    assert (config.retention.events, config.retention.messages) == (100_000, 100_000)

@@ -145,3 +145,20 @@ async def test_manual_clock_wakes_sleepers_in_deadline_order() -> None:
     await clock.advance(2)
     await asyncio.gather(*tasks)
     assert woke == ["a@1", "b@2", "c@5"]
+
+
+async def test_retention_keeps_the_latest_events_and_subscribers_see_all() -> None:
+    log = EventLog(ManualClock(), retention=5)
+    seen: list[int] = []
+    log.subscribe(lambda e: seen.append(e.seq))
+    for n in range(12):
+        log.emit(InboundReceived(inbound=f"SM{n}", message=f"SM{n}"))
+    assert len(log) == 5 and log.first_seq == 8 and log.last_seq == 12
+    assert [e.seq for e in log] == [8, 9, 10, 11, 12]
+    assert [e.seq for e in log.since(0)] == [8, 9, 10, 11, 12]
+    assert [e.seq for e in log.since(9)] == [10, 11, 12]
+    assert [e.seq for e in log.since(11)] == [12]
+    assert log.since(12) == [] and log.since(99) == []
+    assert seen == list(range(1, 13))
+    log.clear()
+    assert len(log) == 0 and log.first_seq == 13

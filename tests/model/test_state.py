@@ -289,3 +289,26 @@ async def test_same_seed_same_sids() -> None:
     again = [send(gateway(Config(seed=3))).sid for _ in range(1)]  # type: ignore[attr-defined]
     other = [send(gateway(Config(seed=4))).sid for _ in range(1)]  # type: ignore[attr-defined]
     assert first == again != other
+
+
+async def test_retention_forgets_the_oldest_finished_messages_and_usage_stays_exact() -> None:
+    from datetime import date
+
+    from twsim.model.usage import tally
+
+    g = gateway(config_from_dict({"retention": {"messages": 10}}))
+    scheduled = None
+    for n in range(30):
+        g.state.receive_inbound(from_=PHONE, to=NUMBER, body=f"text {n}")
+        if n == 0:
+            scheduled = send(g, body="not yet sent")  # queued: on its way, never forgotten
+    kept = list(g.state.messages.values())
+    assert len(kept) == 10
+    assert scheduled in kept
+    assert [m.body for m in kept if m is not scheduled] == [f"text {n}" for n in range(21, 30)]
+    account = next(iter(g.state.accounts.values()))
+    assert list(g.state.messages_of(account)) == kept[::-1]  # newest first
+    today = g.clock.now().date()
+    totals = tally(g.state.ledger, date(2000, 1, 1), today)
+    assert totals["sms-inbound"].count == 30  # every charge counted, folded or not
+    assert len(g.state.billing.ledger) <= 10

@@ -132,7 +132,14 @@ async def test_oversized_fields_are_clipped_or_refused_before_the_state(
             sim,
             "/_twsim/inbound",
             {"Content-Type": JSON},
-            json.dumps({"From": "+15551230001", "To": "+15005550006", "Body": "z", "meta": {"k": "m" * 100_000}}),
+            json.dumps(
+                {
+                    "From": "+15551230001",
+                    "To": "+15005550006",
+                    "Body": "z",
+                    "meta": {"k": "m" * 100_000},
+                }
+            ),
         ),
         await _post(
             sim,

@@ -87,6 +87,8 @@ class HostPatterns:
         everything = False
         for raw in patterns:
             pattern = normalize(str(raw))
+            if pattern == "*" and str(raw).strip() != "*":
+                raise ValueError(f"{raw!r} is not a host pattern")
             if pattern == "*":
                 everything = True
             elif pattern.startswith("*."):
