@@ -65,5 +65,5 @@ def test_patterns(patterns: list[str], host: str, matches: bool) -> None:
 
 @pytest.mark.parametrize("bad", ["a b", "*.", "10.0.0.0/99", "http://x", "*x.example", ""])
 def test_bad_patterns_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError, match="pattern|network"):
+    with pytest.raises(ValueError, match=r"pattern|network"):
         HostPatterns.parse([bad])
