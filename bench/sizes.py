@@ -23,6 +23,8 @@ class Size:
     phones: int
     messages: int
     recording_events: int
+    soak_texts: tuple[int, int]  # RSS read after this many texts, then this many
+    soak_rate: float  # texts per second taken in during the soak
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,6 +46,8 @@ FULL = Size(
     phones=100_000,
     messages=100_000,
     recording_events=100_000,
+    soak_texts=(50_000, 200_000),
+    soak_rate=1_500.0,
 )
 
 TINY = Size(
@@ -62,6 +66,8 @@ TINY = Size(
     phones=2_000,
     messages=2_000,
     recording_events=3_000,
+    soak_texts=(500, 2_000),
+    soak_rate=2_000.0,
 )
 
 SIZES = {s.name: s for s in (FULL, TINY)}

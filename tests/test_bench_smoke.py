@@ -33,6 +33,9 @@ FIGURES: dict[str, tuple[str, float] | None] = {
     "message_bytes_with_events": None,
     "report_events_per_s": None,
     "replay_events_per_s": None,
+    "soak_rss_ratio": ("<=", 1.1),
+    "soak_rss_first_mb": None,
+    "soak_rss_second_mb": None,
 }
 
 

@@ -37,8 +37,8 @@ class ReportLimits:
     - `chars`: distinct characters counted for the UCS-2 table.
     """
 
-    texts: int = 100_000
-    messages: int = 100_000
+    texts: int = 20_000
+    messages: int = 20_000
     senders: int = 100_000
     positions: int = 1_000
     answers: int = 100_000

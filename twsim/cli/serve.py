@@ -57,6 +57,14 @@ def banner(sim: Simulator, config: Config, record: str | None) -> list[str]:
     lines.append(
         f"  control plane   {sim.url}/_twsim/   (inbound, messages, events, report, reset, health)"
     )
+    if config.server.control_token:
+        lines.append(
+            "  control token   required (X-Twsim-Token; TWSIM_CONTROL_TOKEN for twsim send)"
+        )
+    if config.server.allowed_hosts:
+        lines.append(f"  also answers    {', '.join(config.server.allowed_hosts)}")
+    if config.webhook.allow_hosts:
+        lines.append(f"  may dial        loopback, {', '.join(config.webhook.allow_hosts)}")
     if record:
         lines.append(f"  recording to    {record}")
     lines.append("Press Ctrl-C to stop.")
