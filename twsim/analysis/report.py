@@ -38,7 +38,6 @@ from twsim.model.events import (
     WebhookAttempt,
 )
 
-
 UNATTRIBUTED = "unattributed"
 
 
