@@ -55,6 +55,8 @@ class ReportBuilder:
         self.carrier_fees = ZERO
         self._texts_by_sender: Counter[str] = Counter()
         self.webhook_latency = new_histogram()
+        self.webhook_queued = new_histogram()  # waits for a slot, of the webhooks that waited
+        self.webhooks_queued = 0
         self.lateness = new_histogram()
         self.errors: Counter[int] = Counter()
         self.webhooks = 0
@@ -143,6 +145,9 @@ class ReportBuilder:
         self.webhooks += 1
         if e.latency_ms is not None:
             record_ms(self.webhook_latency, e.latency_ms)
+        if e.queued_ms is not None:
+            self.webhooks_queued += 1
+            record_ms(self.webhook_queued, e.queued_ms)
         if e.failed:
             self.webhook_failures += 1
 
@@ -278,6 +283,7 @@ class Report:
                 "requests": b.webhooks,
                 "failures": b.webhook_failures,
                 "latency_ms": percentiles(b.webhook_latency),
+                "queued": {"webhooks": b.webhooks_queued, **percentiles(b.webhook_queued)},
             },
             callbacks={"requests": b.callbacks, "failures": b.callback_failures},
             errors=dict(sorted(b.errors.items())),

@@ -166,6 +166,12 @@ def render(report: Report, title: str = "twsim report") -> str:
         f"webhooks: {webhook['requests']} requests, {webhook['failures']} failed; latency ms "
         f"p50 {_ms(lat['p50'])}  p90 {_ms(lat['p90'])}  p99 {_ms(lat['p99'])}  max {_ms(lat['max'])}"
     )
+    queued = webhook.get("queued", {})
+    if queued.get("webhooks"):
+        out.append(
+            f"  {queued['webhooks']} waited for a free connection to their app first "
+            f"(included above): p99 {_ms(queued['p99'])}  max {_ms(queued['max'])} ms"
+        )
     if r["callbacks"]["requests"]:
         out.append(
             f"status callbacks: {r['callbacks']['requests']} requests, {r['callbacks']['failures']} failed"

@@ -261,6 +261,7 @@ class InboundHandler:
                 tries=result.attempts,
                 error_code=result.error_code,
                 error=result.error,
+                queued_ms=round(result.queued_s * 1000, 3) if result.queued_s > 1e-4 else None,
             )
         )
         return result, attempt_sid
