@@ -31,8 +31,14 @@ from twsim.gateway.cookies import ConversationCookies
 from twsim.gateway.urls import dialled_url, signing_url
 from twsim.gateway.webhook_client import WebhookResult
 from twsim.gateway.webhook_params import inbound_params
-from twsim.model.attribution import TWIML, Cause
-from twsim.model.events import TwimlExecuted, TwimlWarning, WebhookAttempt
+from twsim.model.attribution import IN_FLIGHT, TWIML, Cause
+from twsim.model.events import (
+    Event,
+    MessageCreated,
+    TwimlExecuted,
+    TwimlWarning,
+    WebhookAttempt,
+)
 from twsim.model.records import Account, Message, PhoneNumber
 from twsim.model.state import OutboundRequest, Received, State
 
@@ -77,13 +83,16 @@ class Attempt:
 
 @dataclass(slots=True)
 class InboundOutcome:
-    """What happened to one inbound text: the webhook calls, the replies, the errors."""
+    """What happened to one inbound text: the webhook calls, the TwiML replies, the REST
+    sends the app made while its webhook was in flight, and the warnings and errors."""
 
     inbound: Message
     attempts: list[Attempt] = field(default_factory=list)
     replies: list[Message] = field(default_factory=list)
+    sends: list[Message] = field(default_factory=list)
     error_code: int | None = None
     warnings: list[int] = field(default_factory=list)
+    problems: list[TwilioError] = field(default_factory=list)  # the warnings, with their text
 
 
 @dataclass(slots=True)
@@ -100,14 +109,6 @@ class _Handling:
         return self.outcome.inbound
 
 
-@dataclass(slots=True)
-class _Target:
-    url: str
-    method: str
-    fallback_url: str | None
-    fallback_method: str
-
-
 class InboundHandler:
     def __init__(
         self,
@@ -121,36 +122,32 @@ class InboundHandler:
         self.caller = caller
         self.cookies = cookies
         self.webhook = webhook
+        self._in_flight: dict[str, InboundOutcome] = {}
 
-    def _target(self, number: PhoneNumber) -> _Target | None:
-        service = self.state.service_of(number)
-        if (
-            service is not None
-            and not service.use_inbound_webhook_on_number
-            and service.inbound_request_url
-        ):
-            return _Target(
-                service.inbound_request_url,
-                service.inbound_method,
-                service.fallback_url,
-                service.fallback_method,
-            )
-        if number.sms_url:
-            return _Target(
-                number.sms_url,
-                number.sms_method,
-                number.sms_fallback_url,
-                number.sms_fallback_method,
-            )
-        return None
+    def on_event(self, event: Event) -> None:
+        """Note the REST sends each text's webhook makes while in flight (subscribe this)."""
+        if type(event) is MessageCreated and event.attributed == IN_FLIGHT and event.inbound:
+            outcome = self._in_flight.get(event.inbound)
+            message = self.state.messages.get(event.message or "")
+            if outcome is not None and message is not None:
+                outcome.sends.append(message)
 
     async def handle(self, received: Received) -> InboundOutcome:
-        message, number = received.message, received.number
+        message = received.message
         outcome = InboundOutcome(message)
-        target = self._target(number)
+        self._in_flight[message.sid] = outcome
+        try:
+            await self._handle(received, outcome)
+        finally:
+            del self._in_flight[message.sid]
+        return outcome
+
+    async def _handle(self, received: Received, outcome: InboundOutcome) -> None:
+        message, number = received.message, received.number
+        target = self.state.directory.webhook_of(number)
         account = self.state.accounts.get(message.account_sid)
         if target is None or account is None:
-            return outcome
+            return
         handling = _Handling(outcome, account, number)
         params = inbound_params(message, self.state.media_base_url)
         answer, failed_url = await self._exchange(
@@ -166,7 +163,6 @@ class InboundHandler:
             await self._exchange(
                 handling, "fallback", target.fallback_url, target.fallback_method, fallback_params
             )
-        return outcome
 
     async def _exchange(
         self, handling: _Handling, kind: str, url: str, method: str, params: list[tuple[str, str]]
@@ -298,6 +294,7 @@ class InboundHandler:
 
     def _emit_warning(self, outcome: InboundOutcome, attempt_sid: str, error: TwilioError) -> None:
         outcome.warnings.append(error.code)
+        outcome.problems.append(error)
         self.state.events.emit(
             TwimlWarning(
                 inbound=outcome.inbound.sid,

@@ -64,6 +64,7 @@ class Gateway:
         self.inbound = InboundHandler(
             self.state, caller=self.caller, cookies=self.cookies, webhook=webhook
         )
+        self.events.subscribe(self.inbound.on_event)
 
     @property
     def busy(self) -> int:

@@ -8,6 +8,8 @@ place, so whoever holds one keeps seeing the current entries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from twsim.config.models import Config, NumberConfig
 from twsim.core import phone
 from twsim.core.errors import twilio_error
@@ -17,6 +19,16 @@ from twsim.model.events import EventLog, NumberChanged
 from twsim.model.records import Account, PhoneNumber, Service
 
 DEFAULT_COUNTRY = "US"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """Where a number's inbound texts go: the app's URL and method, and its fallback."""
+
+    url: str
+    method: str
+    fallback_url: str | None
+    fallback_method: str
 
 
 class Directory:
@@ -127,6 +139,38 @@ class Directory:
         if number.service_sid:
             return (number.phone_number, number.service_sid)
         return (number.phone_number,)
+
+    def webhook_of(self, number: PhoneNumber) -> WebhookTarget | None:
+        """Where `number`'s texts go: its Messaging Service's inbound URL (unless the
+        service defers to its numbers), else the number's own; None when neither is set."""
+        service = self.service_of(number)
+        if (
+            service is not None
+            and not service.use_inbound_webhook_on_number
+            and service.inbound_request_url
+        ):
+            return WebhookTarget(
+                service.inbound_request_url,
+                service.inbound_method,
+                service.fallback_url,
+                service.fallback_method,
+            )
+        if number.sms_url:
+            return WebhookTarget(
+                number.sms_url,
+                number.sms_method,
+                number.sms_fallback_url,
+                number.sms_fallback_method,
+            )
+        return None
+
+    def webhooks(self) -> dict[str, str | None]:
+        """Each number, with the URL its texts go to (None: stored, not delivered)."""
+        out: dict[str, str | None] = {}
+        for e164, number in self.numbers.items():
+            target = self.webhook_of(number)
+            out[e164] = target.url if target else None
+        return out
 
 
 def _friendly(number: str) -> str:
