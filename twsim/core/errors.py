@@ -67,6 +67,7 @@ CATALOG: dict[int, tuple[int, str]] = {
     21609: (400, "Invalid StatusCallback url: {url}"),
     21701: (400, "The Messaging Service Sid {sid} is invalid."),
     20009: (409, "Cannot delete message because it is not in a final state"),
+    10001: (401, "Account is not active"),
     30409: (400, "This message cannot be canceled"),
     35111: (400, "SendAt timestamp is missing"),
     35115: (400, "SendAt time must be more than 300 seconds and at most 35 days in the future"),

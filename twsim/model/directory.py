@@ -111,12 +111,41 @@ class Directory:
         del self.numbers[number.phone_number]
         self.events.emit(NumberChanged(action="removed", number=number.phone_number))
 
+    def create_subaccount(self, owner: Account, friendly_name: str | None) -> Account:
+        """A new subaccount of `owner`, with its own SID and auth token."""
+        now = self.clock.now()
+        account = Account(
+            sid=self.sids.new(Prefix.ACCOUNT),
+            auth_token=self.sids.secret(),
+            friendly_name=friendly_name
+            or f"SubAccount Created at {now:%Y-%m-%d %I:%M %p}".replace(" 0", " "),
+            date_created=now,
+            balance=owner.balance,
+            owner_sid=owner.sid,
+            date_updated=now,
+        )
+        self.accounts[account.sid] = account
+        return account
+
     # -- lookups -------------------------------------------------------------------------------
     def authenticate(self, username: str, password: str) -> Account:
         for account in self.accounts.values():
-            if account.accepts(username, password):
+            if account.accepts(username, password) and account.status != "closed":
                 return account
         raise twilio_error(20003, detail="Your AccountSid or AuthToken was incorrect.")
+
+    def opens(self, credentials: Account, sid: str) -> Account | None:
+        """The account `sid` names, if `credentials` may act on it: itself or a subaccount."""
+        account = self.accounts.get(sid)
+        if account is None:
+            return None
+        if account.sid == credentials.sid or account.owner_sid == credentials.sid:
+            return account
+        return None
+
+    def family_of(self, account: Account) -> list[Account]:
+        """`account` and its subaccounts, in the order they were made."""
+        return [a for a in self.accounts.values() if a is account or a.owner_sid == account.sid]
 
     def numbers_of(self, account: Account) -> list[PhoneNumber]:
         return [n for n in self.numbers.values() if n.account_sid == account.sid]
