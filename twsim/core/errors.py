@@ -104,6 +104,8 @@ CATALOG: dict[int, tuple[int, str]] = {
     30007: (400, "Carrier violation"),
     30008: (400, "Unknown error"),
     30019: (400, "Content size exceeds carrier limit"),
+    63019: (400, "Media failed to download"),
+    63045: (400, "Media download returned an unexpected HTTP status"),
 }
 
 
