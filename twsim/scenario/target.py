@@ -202,10 +202,15 @@ class RemoteTarget:
 
     async def events(self) -> list[Event]:
         assert self._session is not None
-        async with self._session.get(
-            f"{self.url}/_twsim/events", params={"since": str(self._start_seq)}
-        ) as r:
-            remote = [Event.from_json(e) for e in (await r.json())["events"]]
+        remote: list[Event] = []
+        since: int | None = self._start_seq
+        while since is not None:  # the log comes a page at a time
+            async with self._session.get(
+                f"{self.url}/_twsim/events", params={"since": str(since), "limit": "10000"}
+            ) as r:
+                page = await r.json()
+            remote += [Event.from_json(e) for e in page["events"]]
+            since = page.get("next_since")
         return remote + self._planned
 
     async def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from twsim.gateway.runtime import Gateway
-from twsim.server import control, twilio_api
+from twsim.server import control, event_feed, twilio_api
 from twsim.server.errors import twilio_errors
 from twsim.server.keys import GATEWAY
 
@@ -17,4 +17,5 @@ def make_app(gateway: Gateway) -> web.Application:
     app[GATEWAY] = gateway
     twilio_api.add_routes(app.router)
     control.add_routes(app.router)
+    event_feed.add_routes(app, control.PREFIX)
     return app
