@@ -27,6 +27,7 @@ from twsim.core.lifecycle import MessageDirection
 from twsim.core.twiml import MessageVerb, Plan
 from twsim.gateway.caller import AppCaller
 from twsim.gateway.cookies import ConversationCookies
+from twsim.gateway.exchanges import MAX_ANSWER_BYTES, Exchange, Exchanges
 from twsim.gateway.urls import dialled_url, signing_url
 from twsim.gateway.webhook_client import WebhookResult
 from twsim.gateway.webhook_params import inbound_params
@@ -114,11 +115,13 @@ class InboundHandler:
         caller: AppCaller,
         cookies: ConversationCookies,
         webhook: WebhookConfig,
+        exchanges: Exchanges | None = None,
     ) -> None:
         self.state = state
         self.caller = caller
         self.cookies = cookies
         self.webhook = webhook
+        self.exchanges = exchanges if exchanges is not None else Exchanges()
 
     def _target(self, number: PhoneNumber) -> _Target | None:
         service = self.state.service_of(number)
@@ -240,6 +243,20 @@ class InboundHandler:
                 latency_ms,
                 result.error_code,
                 "",
+            )
+        )
+        self.exchanges.add(
+            Exchange(
+                attempt=attempt_sid,
+                account=account.sid,
+                method=method,
+                url=result.url,
+                signed_url=signing_url(result.url.partition("#")[0], self.webhook.public_base_url),
+                params=params,
+                status=result.status,
+                content_type=result.content_type,
+                answer=result.body[:MAX_ANSWER_BYTES],
+                answer_bytes=len(result.body),
             )
         )
         self.state.events.emit(

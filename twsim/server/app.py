@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from twsim.gateway.runtime import Gateway
-from twsim.server import control, event_feed, twilio_api
+from twsim.server import control, event_feed, page_data, twilio_api, web_page
 from twsim.server.errors import twilio_errors
 from twsim.server.keys import GATEWAY
 
@@ -18,4 +18,6 @@ def make_app(gateway: Gateway) -> web.Application:
     twilio_api.add_routes(app.router)
     control.add_routes(app.router)
     event_feed.add_routes(app, control.PREFIX)
+    page_data.add_routes(app, control.PREFIX)
+    web_page.add_routes(app.router)
     return app
