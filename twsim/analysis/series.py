@@ -238,37 +238,43 @@ class SeriesBuilder:
             bucket.side[name] = bucket.side.get(name, 0) + value
 
     def to_json(self) -> dict[str, Any]:
-        rows = self.run.rows()
-        schedule = self.schedule.rows()
-        out: dict[str, Any] = {
-            "bucket_s": self.run.width,
-            "t": [t for t, _ in rows],
-            "inbound": {p: [b.inbound[i] for _, b in rows] for i, p in enumerate(POSITIONS)},
-            "replies": [b.replies for _, b in rows],
-            "api": [b.api for _, b in rows],
-            "errors": [b.errors for _, b in rows],
-            "latency_ms": _percentile_series(rows),
-            "latency_histogram": {
-                "edges_ms": [round(bin_edge(b), 3) for b in sorted(self.latency)],
-                "counts": [self.latency[b] for b in sorted(self.latency)],
-            },
-            "lateness_ms": {
-                "bucket_s": self.schedule.width,
-                "t": [t for t, _ in schedule],
-                **_percentile_series(schedule),
-            },
-            "cost": {
-                part: {"price": format_money(base), "carrier_fees": format_money(fees)}
-                for part, (base, fees) in self.cost.items()
-            },
+        out = timeline_json(self.run, self.schedule, self.latency)
+        out["cost"] = {
+            part: {"price": format_money(base), "carrier_fees": format_money(fees)}
+            for part, (base, fees) in self.cost.items()
         }
         if self.side_effects_seen:
+            rows = self.run.rows()
             out["side_effects"] = {
                 name: [b.side.get(name) for _, b in rows]
                 for name in SIDE_EFFECTS
                 if name in self.side_effects_seen
             }
         return out
+
+
+def timeline_json(run: Timeline, schedule: Timeline, latency: Counter[int]) -> dict[str, Any]:
+    """The series charts draw: per bucket of the run, and per bucket of the schedule."""
+    rows = run.rows()
+    planned = schedule.rows()
+    return {
+        "bucket_s": run.width,
+        "t": [t for t, _ in rows],
+        "inbound": {p: [b.inbound[i] for _, b in rows] for i, p in enumerate(POSITIONS)},
+        "replies": [b.replies for _, b in rows],
+        "api": [b.api for _, b in rows],
+        "errors": [b.errors for _, b in rows],
+        "latency_ms": _percentile_series(rows),
+        "latency_histogram": {
+            "edges_ms": [round(bin_edge(b), 3) for b in sorted(latency)],
+            "counts": [latency[b] for b in sorted(latency)],
+        },
+        "lateness_ms": {
+            "bucket_s": schedule.width,
+            "t": [t for t, _ in planned],
+            **_percentile_series(planned),
+        },
+    }
 
 
 def _percentile_series(rows: list[tuple[float, Bucket]]) -> dict[str, list[float | None]]:
@@ -286,11 +292,3 @@ def _number(data: dict[str, Any], *keys: str, default: float = 0.0) -> float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
     return default
-
-
-def build_series(events: list[Event], report: ReportBuilder) -> SeriesBuilder:
-    """Fold `events` into a new series (and into `report`)."""
-    series = SeriesBuilder(report)
-    for event in events:
-        series.add(event)
-    return series
