@@ -35,6 +35,8 @@ def message_view(message: Message) -> dict[str, Any]:
     view = render.message(message)
     view["inbound_sid"] = message.inbound_sid
     view["attempt_sid"] = message.attempt_sid
+    view["encoding"] = str(message.encoding)
+    view["ucs2_chars"] = message.ucs2_chars
     return view
 
 

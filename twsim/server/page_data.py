@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from twsim.core.errors import ApiError, describe
+from twsim.core.errors import CATALOG, ApiError, describe
 from twsim.core.lifecycle import MessageDirection
 from twsim.core.pricing import format_money
 from twsim.core.segments import segment
@@ -75,16 +75,17 @@ async def overview(request: web.Request) -> web.Response:
             "messages": len(gateway.state.messages),
             "last_seq": gateway.events.last_seq,
             "currency": gateway.prices.currency,
+            "codes": {str(code): describe(code) for code in sorted(CATALOG)},
         }
     )
 
 
 @dataclass(slots=True)
 class Conversation:
-    """One phone talking with one of the gateway's numbers, as its phone shows it."""
+    """One phone's messages with the gateway's numbers, as its phone shows them."""
 
     phone: str
-    number: str
+    numbers: set[str] = field(default_factory=set)
     inbound: int = 0
     outbound: int = 0
     failed: int = 0
@@ -96,7 +97,7 @@ class Conversation:
         assert last is not None
         return {
             "phone": self.phone,
-            "number": self.number,
+            "numbers": sorted(self.numbers),
             "inbound": self.inbound,
             "outbound": self.outbound,
             "failed": self.failed,
@@ -110,7 +111,7 @@ class Conversation:
         }
 
 
-def conversation_key(message: Message) -> tuple[str, str]:
+def phone_and_number(message: Message) -> tuple[str, str]:
     """(phone, gateway number) of a message, whichever way it went."""
     if message.direction is MessageDirection.INBOUND:
         return message.from_ or "", message.to
@@ -127,14 +128,15 @@ async def conversations(request: web.Request) -> web.Response:
     limit = int_param(request, "limit", DEFAULT_CONVERSATIONS, lo=1, hi=MAX_CONVERSATIONS)
     offset = int_param(request, "offset", 0, lo=0, hi=10**9)
     query = (request.query.get("q") or "").strip()
-    found: dict[tuple[str, str], Conversation] = {}
+    found: dict[str, Conversation] = {}
     for order, message in enumerate(state.messages.values()):
-        key = conversation_key(message)
-        if query and query not in key[0]:
+        phone, number = phone_and_number(message)
+        if query and query not in phone:
             continue
-        item = found.get(key)
+        item = found.get(phone)
         if item is None:
-            item = found[key] = Conversation(*key)
+            item = found[phone] = Conversation(phone)
+        item.numbers.add(number)
         if message.direction is MessageDirection.INBOUND:
             item.inbound += 1
         else:
