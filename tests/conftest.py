@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from browsing import chromium
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from browsing import chromium
 
 from twsim.config.models import Config
 from twsim.config.reader import config_from_dict

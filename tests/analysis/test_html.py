@@ -165,8 +165,8 @@ def test_the_page_is_self_contained_and_its_data_cannot_close_the_script():
 
 @pytest.mark.parametrize("rate", [None, 50.0])
 def test_a_load_document_carries_the_result_and_its_series(rate: float | None):
-    from twsim.load.generator import Load, LoadSpec
     from twsim.config.shipped import load_prices
+    from twsim.load.generator import Load, LoadSpec
 
     load = Load(LoadSpec(url="http://127.0.0.1:9/", requests=0, rate=rate), load_prices("us"))
     document = load_document(load.result.to_json(), load.result.series(), title="load")
