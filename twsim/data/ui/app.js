@@ -246,6 +246,7 @@
 
   async function openPhone(phone) {
     state.current = phone;
+    if (!Array.from($("compose-to").options).some((o) => o.value === phone)) $("compose-from").value = phone;
     state.bubbles.clear();
     $("bubbles").textContent = "";
     $("thread-title").textContent = phone;
