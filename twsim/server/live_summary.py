@@ -16,7 +16,7 @@ from twsim.analysis.series import SeriesBuilder
 from twsim.core.pricing import PriceTable
 from twsim.model.events import Event, EventLog, Reset
 
-FOLD_SLICE = 5000
+FOLD_SLICE = 1000
 
 
 class LiveSummary:
