@@ -179,17 +179,19 @@ class RemoteTarget:
                         ("type", "optout.reply"),
                     ],
                 ) as r:
-                    items = (await r.json())["events"]
+                    page = await r.json()
+                items, more = page["events"], page.get("next_since") is not None
             except (aiohttp.ClientError, KeyError, ValueError) as exc:
                 self.errors.append(str(exc))
-                items = []
+                items, more = [], False
             for raw in items:
                 self._since = max(self._since, int(raw["seq"]))
                 event = Event.from_json(raw)
                 if isinstance(event, MessageCreated | AutoReply):
                     for listener in self._listeners:
                         listener(event.to, event.body)
-            await asyncio.sleep(self.poll_s)
+            if not more:  # a full page: read on at once
+                await asyncio.sleep(self.poll_s)
 
     async def quiet(self, timeout: float | None = None) -> None:
         assert self._session is not None
