@@ -159,7 +159,8 @@ async def test_messages_events_report_reset_and_health(
     reply_sid = first["replies"][0]["sid"]
 
     _, listed = await call(http, "GET", gw.url + "/_twsim/messages")
-    assert {m["sid"] for m in listed["messages"]} == {inbound_sid, reply_sid}
+    assert [m["sid"] for m in listed["messages"]] == [reply_sid, inbound_sid]  # newest first
+    assert listed["next"] is None
     _, replies = await call(http, "GET", gw.url + "/_twsim/messages?direction=outbound-reply")
     assert [m["sid"] for m in replies["messages"]] == [reply_sid]
     assert replies["messages"][0]["status"] == "delivered"
@@ -168,6 +169,7 @@ async def test_messages_events_report_reset_and_health(
 
     _, events = await call(http, "GET", gw.url + "/_twsim/events")
     types = [e["type"] for e in events["events"]]
+    assert events["next_since"] is None
     for expected in ("inbound.received", "webhook.attempt", "twiml.executed", "charge"):
         assert expected in types
     assert types.count("callback.attempt") == 2

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from twsim.cli import options
+from twsim.analysis.html import report_document
+from twsim.cli import html_output, options
 from twsim.cli.errors import CliError
 from twsim.cli.progress import Progress
 from twsim.cli.running import run as run_async
@@ -41,6 +42,7 @@ def add_parser(subparsers: Any) -> None:
     options.add_store_only(parser)
     options.add_record(parser)
     options.add_json(parser, "the report")
+    options.add_html(parser)
     options.add_quiet(parser)
     options.add_thresholds(parser)
 
@@ -71,4 +73,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except ConnectionError as exc:
         raise CliError(str(exc), code=1) from None
-    return finish(result.report, args, f"twsim burst: {scenario.name}")
+    title = f"twsim burst: {scenario.name}"
+    if args.html:
+        html_output.save(args.html, report_document(result.events, title=title))
+    return finish(result.report, args, title)

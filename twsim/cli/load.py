@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from twsim.cli import options
+from twsim.analysis.html import load_document
+from twsim.cli import html_output, options
 from twsim.cli.errors import CliError
 from twsim.cli.progress import Progress
 from twsim.cli.running import run as run_async
@@ -74,6 +75,7 @@ def add_parser(subparsers: Any) -> None:
     )
     options.add_prices(parser, "price table for the cost estimate (default us)")
     options.add_json(parser, "the result")
+    options.add_html(parser)
     options.add_quiet(parser)
     options.add_thresholds(parser)
 
@@ -111,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
             await progress.stop()
 
     result = run_async(work())
+    if args.html:
+        document = load_document(result.to_json(), result.series(), title=f"twsim load: {spec.url}")
+        html_output.save(args.html, document)
     p99 = result.to_json()["latency_ms"]["p99"]
     problems = options.thresholds(args).check(
         result.amplification, result.total_cost, p99, sum(result.errors.values())

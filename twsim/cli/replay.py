@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from twsim.analysis.html import report_document
 from twsim.analysis.report import build
-from twsim.cli import options
+from twsim.cli import html_output, options
 from twsim.cli.errors import CliError
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import finish, read
@@ -46,6 +47,7 @@ def add_parser(subparsers: Any) -> None:
     options.add_store_only(parser)
     options.add_record(parser, "record the new run")
     options.add_json(parser, "the report")
+    options.add_html(parser)
     options.add_thresholds(parser)
 
 
@@ -89,4 +91,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except (RecordingError, ConnectionError) as exc:
         raise CliError(str(exc), code=1) from None
-    return finish(build(events), args, f"twsim replay: {args.recording} at speed {speed_text}")
+    title = f"twsim replay: {args.recording} at speed {speed_text}"
+    if args.html:
+        html_output.save(args.html, report_document(events, title=title))
+    return finish(build(events), args, title)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import webbrowser
 from typing import Any
 
 from twsim import __version__
@@ -36,6 +37,24 @@ def add_parser(subparsers: Any) -> None:
         "--sms-url", metavar="URL", help="send every number's inbound webhooks to URL"
     )
     options.add_record(parser)
+    parser.add_argument(
+        "--open", action="store_true", help="open the web page in a browser, where there is one"
+    )
+
+
+def page_url(sim: Simulator) -> str:
+    return f"{sim.url}/_twsim/ui/"
+
+
+def open_page(url: str) -> str | None:
+    """Open `url` in a browser; a note to print when there is none."""
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return f"no browser found here; open {url} yourself"
+    if not browser.open(url):
+        return f"could not open a browser; open {url} yourself"
+    return None
 
 
 def banner(sim: Simulator, config: Config, record: str | None) -> list[str]:
@@ -56,6 +75,7 @@ def banner(sim: Simulator, config: Config, record: str | None) -> list[str]:
     lines.append(
         f"  control plane   {sim.url}/_twsim/   (inbound, messages, events, report, reset, health)"
     )
+    lines.append(f"  web page        {page_url(sim)}")
     if record:
         lines.append(f"  recording to    {record}")
     lines.append("Press Ctrl-C to stop.")
@@ -76,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         print("\n".join(banner(sim, config, args.record)), flush=True)
+        if args.open:
+            note = await asyncio.to_thread(open_page, page_url(sim))
+            if note:
+                print(f"twsim serve: {note}", flush=True)
         await stop.wait()
         await sim.stop()
         print("twsim stopped.")

@@ -62,3 +62,8 @@ def load_prices(name_or_path: str) -> PriceTable:
         return read_price_table(data, name=name)
     except ValueError as exc:
         raise SchemaError("", str(exc), source=str(name_or_path)) from exc
+
+
+def ui_asset(name: str) -> str:
+    """A file of the shipped web page (`charts.js`, `vendor/uPlot.iife.min.js`...), as text."""
+    return DATA.joinpath("ui", *name.split("/")).read_text("utf-8")

@@ -16,6 +16,7 @@ The subclasses say where an error arises, so callers can catch by family:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
@@ -205,3 +206,18 @@ def twilio_error(code: int, message: str | None = None, **fields: Any) -> Twilio
 def message_for(code: int, **fields: Any) -> str:
     """Twilio's wording for a code (e.g. for a message's `error_message`)."""
     return twilio_error(code, **fields).message
+
+
+_FIELD = re.compile(r":?\s*\{[a-z_]+\},?")
+
+
+def meaning(code: int) -> str:
+    """What a code means, in Twilio's wording without the particulars of one case."""
+    template = CATALOG.get(code, (0, ""))[1]
+    text = _FIELD.sub("", template).strip()
+    return text or f"Error {code}"
+
+
+def describe(code: int) -> dict[str, Any]:
+    """A code, its meaning and Twilio's page about it, for people reading a page."""
+    return {"code": code, "meaning": meaning(code), "more_info": MORE_INFO.format(code=code)}

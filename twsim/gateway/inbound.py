@@ -28,6 +28,7 @@ from twsim.core.limits import MAX_TWIML_REPLIES
 from twsim.core.twiml import MessageVerb, Plan
 from twsim.gateway.caller import AppCaller
 from twsim.gateway.cookies import ConversationCookies
+from twsim.gateway.exchanges import MAX_ANSWER_BYTES, Exchange, Exchanges
 from twsim.gateway.urls import dialled_url, signing_url
 from twsim.gateway.webhook_client import WebhookResult
 from twsim.gateway.webhook_params import inbound_params
@@ -117,12 +118,14 @@ class InboundHandler:
         caller: AppCaller,
         cookies: ConversationCookies,
         webhook: WebhookConfig,
+        exchanges: Exchanges | None = None,
     ) -> None:
         self.state = state
         self.caller = caller
         self.cookies = cookies
         self.webhook = webhook
         self._in_flight: dict[str, InboundOutcome] = {}
+        self.exchanges = exchanges if exchanges is not None else Exchanges()
 
     def on_event(self, event: Event) -> None:
         """Note the REST sends each text's webhook makes while in flight (subscribe this)."""
@@ -241,6 +244,20 @@ class InboundHandler:
                 latency_ms,
                 result.error_code,
                 "",
+            )
+        )
+        self.exchanges.add(
+            Exchange(
+                attempt=attempt_sid,
+                account=account.sid,
+                method=method,
+                url=result.url,
+                signed_url=signing_url(result.url.partition("#")[0], self.webhook.public_base_url),
+                params=params,
+                status=result.status,
+                content_type=result.content_type,
+                answer=result.body[:MAX_ANSWER_BYTES],
+                answer_bytes=len(result.body),
             )
         )
         self.state.events.emit(

@@ -21,6 +21,7 @@ from twsim.gateway.background import Background
 from twsim.gateway.caller import AppCaller
 from twsim.gateway.carrier import Carrier
 from twsim.gateway.cookies import ConversationCookies
+from twsim.gateway.exchanges import Exchanges
 from twsim.gateway.inbound import InboundHandler, InboundOutcome
 from twsim.gateway.media import MediaFetcher, loopback_only
 from twsim.gateway.webhook_client import WebhookClient
@@ -63,8 +64,13 @@ class Gateway:
             clock=self.clock,
         )
         self.events.subscribe(self.carrier.on_event)
+        self.exchanges = Exchanges()
         self.inbound = InboundHandler(
-            self.state, caller=self.caller, cookies=self.cookies, webhook=webhook
+            self.state,
+            caller=self.caller,
+            cookies=self.cookies,
+            webhook=webhook,
+            exchanges=self.exchanges,
         )
         self.events.subscribe(self.inbound.on_event)
 
@@ -116,6 +122,7 @@ class Gateway:
     def reset(self) -> None:
         self.state.reset()
         self.cookies.clear()
+        self.exchanges.clear()
 
     async def close(self) -> None:
         await self.background.close()

@@ -191,17 +191,19 @@ class RemoteTarget:
                         ("type", "optout.reply"),
                     ],
                 ) as r:
-                    items = (await r.json())["events"]
+                    page = await r.json()
+                items, more = page["events"], page.get("next_since") is not None
             except (aiohttp.ClientError, KeyError, ValueError) as exc:
                 self.errors.append(str(exc))
-                items = []
+                items, more = [], False
             for raw in items:
                 self._since = max(self._since, int(raw["seq"]))
                 event = Event.from_json(raw)
                 if isinstance(event, MessageCreated | AutoReply):
                     for listener in self._listeners:
                         listener(event.to, event.body)
-            await asyncio.sleep(self.poll_s)
+            if not more:  # a full page: read on at once
+                await asyncio.sleep(self.poll_s)
 
     async def quiet(self, timeout: float | None = None) -> None:
         assert self._session is not None
@@ -214,10 +216,15 @@ class RemoteTarget:
 
     async def events(self) -> list[Event]:
         assert self._session is not None
-        async with self._session.get(
-            f"{self.url}/_twsim/events", params={"since": str(self._start_seq)}
-        ) as r:
-            remote = [Event.from_json(e) for e in (await r.json())["events"]]
+        remote: list[Event] = []
+        since: int | None = self._start_seq
+        while since is not None:  # the log comes a page at a time
+            async with self._session.get(
+                f"{self.url}/_twsim/events", params={"since": str(since), "limit": "10000"}
+            ) as r:
+                page = await r.json()
+            remote += [Event.from_json(e) for e in page["events"]]
+            since = page.get("next_since")
         return remote + self._planned
 
     async def close(self) -> None:

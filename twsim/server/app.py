@@ -8,7 +8,7 @@ from aiohttp import web
 
 from twsim.core.ids import SidFactory
 from twsim.gateway.runtime import Gateway
-from twsim.server import control, twilio_api
+from twsim.server import control, event_feed, page_data, twilio_api, web_page
 from twsim.server.errors import twilio_errors
 from twsim.server.keys import GATEWAY, REQUEST_IDS
 
@@ -21,4 +21,7 @@ def make_app(gateway: Gateway) -> web.Application:
     app[REQUEST_IDS] = SidFactory(random.Random(f"{gateway.config.seed}/requests"))
     twilio_api.add_routes(app.router)
     control.add_routes(app.router)
+    event_feed.add_routes(app, control.PREFIX)
+    page_data.add_routes(app, control.PREFIX)
+    web_page.add_routes(app.router)
     return app

@@ -71,6 +71,7 @@ class Simulator:
             else None
         )
         self._runner: web.AppRunner | None = None
+        self.app: web.Application | None = None
 
     @property
     def url(self) -> str:
@@ -93,7 +94,7 @@ class Simulator:
         return self.gateway.events
 
     async def start(self) -> Simulator:
-        app = make_app(self.gateway)
+        app = self.app = make_app(self.gateway)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
