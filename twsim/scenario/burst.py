@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twsim.model.clock import Clock
 from twsim.scenario.arrivals import first_texts
 from twsim.scenario.draws import Draws
 from twsim.scenario.population import Population
@@ -41,14 +42,22 @@ class Student:
 
 
 class Burst:
-    def __init__(self, scenario: Scenario, target: Target, *, to: str, speed: float = 1.0) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        target: Target,
+        *,
+        to: str,
+        speed: float = 1.0,
+        clock: Clock | None = None,
+    ) -> None:
         self.scenario = scenario
         self.model = scenario.model
         self.target = target
         self.to = to
         self.population = Population(scenario)
         self.draws = Draws(f"{scenario.seed}/students")
-        self.scheduler = OpenScheduler(speed)
+        self.scheduler = OpenScheduler(speed, clock=clock)
         self.students: list[Student] = []
         self._by_phone: dict[str, Student] = {}
         self.planned: list[Text] = []

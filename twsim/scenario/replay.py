@@ -11,6 +11,7 @@ import asyncio
 import functools
 from collections.abc import Iterable
 
+from twsim.model.clock import Clock
 from twsim.model.events import Event, InboundReceived, of_kind
 from twsim.scenario.scheduler import OpenScheduler
 from twsim.scenario.target import Target, Text
@@ -40,10 +41,12 @@ def inbound_texts(events: Iterable[Event], to: str | None = None) -> list[Text]:
     return texts
 
 
-async def replay(texts: list[Text], target: Target, *, speed: float | None = 1.0) -> None:
+async def replay(
+    texts: list[Text], target: Target, *, speed: float | None = 1.0, clock: Clock | None = None
+) -> None:
     """Send `texts` to `target` at `speed` times their pace (None: back to back, in order)."""
     if speed is not None:
-        scheduler = OpenScheduler(speed)
+        scheduler = OpenScheduler(speed, clock=clock)
         scheduler.start()
         for text in texts:
             scheduler.at(text.planned_s, functools.partial(_send, target, text))

@@ -131,7 +131,8 @@ async def run_burst(
         if not store_only:
             refuse_undelivered(c.target, [to])
         unsubscribe = c.sim.gateway.events.subscribe(live.add) if c.sim is not None else None
-        burst = Burst(scenario, c.target, to=to, speed=speed)
+        clock = c.sim.gateway.clock if c.sim is not None else None
+        burst = Burst(scenario, c.target, to=to, speed=speed, clock=clock)
         watching = watch(lambda: progress_line(burst, live)) if watch else nullcontext()
         try:
             async with watching:
@@ -167,7 +168,8 @@ async def run_replay(
     ) as c:
         if not store_only:
             refuse_undelivered(c.target, {t.to for t in texts})
-        await replay(texts, c.target, speed=speed)
+        clock = c.sim.gateway.clock if c.sim is not None else None
+        await replay(texts, c.target, speed=speed, clock=clock)
         if c.sim is not None:  # everything this gateway did: what its recording holds
             return list(c.sim.gateway.events)
         return await c.target.events()
