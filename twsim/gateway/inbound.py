@@ -22,7 +22,7 @@ from urllib.parse import urljoin
 
 from twsim.config.models import WebhookConfig
 from twsim.core.answer import Answer, AnswerKind, interpret
-from twsim.core.errors import TwilioError, TwimlError, WebhookError
+from twsim.core.errors import TwilioError, TwimlError, WebhookError, message_for
 from twsim.core.lifecycle import MessageDirection
 from twsim.core.limits import MAX_TWIML_REPLIES
 from twsim.core.twiml import MessageVerb, Plan
@@ -334,8 +334,8 @@ class InboundHandler:
         if over:
             warning = TwimlError(
                 14109,
-                f"{over} <Message> verb(s) not sent: Twilio sends at most "
-                f"{MAX_TWIML_REPLIES} TwiML replies to one incoming message",
+                f"{message_for(14109)}: {over} <Message> verb(s) not sent; Twilio sends at "
+                f"most {MAX_TWIML_REPLIES} TwiML replies to one incoming message",
                 fatal=False,
             )
             self._emit_warning(handling.outcome, cause.attempt or "", warning)
