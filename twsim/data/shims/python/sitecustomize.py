@@ -105,19 +105,20 @@ def route_class(cls: type) -> None:
 
 def patch_sdk(module: Any) -> None:
     """Route the `request` of HttpClient's subclasses, those defined already and later."""
-    base = getattr(module, "HttpClient", None)
-    if not isinstance(base, type) or getattr(base, _ROUTED, False):
+    found = getattr(module, "HttpClient", None)
+    if not isinstance(found, type) or getattr(found, _ROUTED, False):
         return
+    base: type = found
     previous = base.__dict__.get("__init_subclass__")
 
-    def __init_subclass__(cls: type, **kwargs: Any) -> None:
+    def __init_subclass__(cls: Any, /, **kwargs: Any) -> None:
         if isinstance(previous, classmethod):
             previous.__func__(cls, **kwargs)
         else:
-            super(base, cls).__init_subclass__(**kwargs)  # type: ignore[misc]
+            super(base, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]
         route_class(cls)
 
-    base.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
+    setattr(base, "__init_subclass__", classmethod(__init_subclass__))  # noqa: B010
     setattr(base, _ROUTED, True)
     pending = [base]
     while pending:
