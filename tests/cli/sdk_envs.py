@@ -33,7 +33,11 @@ class Sdk:
 
     @property
     def folder(self) -> Path:
-        tag = f"py{sys.version_info.major}{sys.version_info.minor}-" if self.language == "python" else ""
+        tag = (
+            f"py{sys.version_info.major}{sys.version_info.minor}-"
+            if self.language == "python"
+            else ""
+        )
         return CACHE / f"{tag}{self.name}"
 
 
@@ -64,7 +68,9 @@ def _run(argv: list[str], cwd: Path | None = None) -> None:
         argv, cwd=cwd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
 
 
 def installed(sdk: Sdk) -> Path:
@@ -93,7 +99,9 @@ def version(sdk: Sdk) -> str:
     if sdk.language == "python":
         python = str(folder / "bin" / "python")
         code = "import twilio; print(twilio.__version__)"
-        return subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
     manifest = folder / "node_modules" / "twilio" / "package.json"
     return str(json.loads(manifest.read_text())["version"])
 
@@ -103,5 +111,7 @@ def runner(sdk: Sdk, app: Path) -> tuple[list[str], dict[str, str]]:
     folder = installed(sdk)
     if sdk.language == "python":
         return [str(folder / "bin" / "python"), str(app)], {}
-    node_path = os.pathsep.join(p for p in (str(folder / "node_modules"), os.environ.get("NODE_PATH")) if p)
+    node_path = os.pathsep.join(
+        p for p in (str(folder / "node_modules"), os.environ.get("NODE_PATH")) if p
+    )
     return ["node", str(app)], {"NODE_PATH": node_path}
