@@ -91,6 +91,8 @@ CATALOG: dict[int, tuple[int, str]] = {
     14104: (502, "Invalid Method attribute"),
     14105: (502, "Invalid statusCallback attribute"),
     14107: (429, "SMS send rate limit exceeded"),
+    14109: (502, "Reply message limit exceeded"),
+    14110: (502, "Invalid Verb for SMS Reply"),
     # Asynchronous delivery outcomes
     30001: (400, "Queue overflow"),
     30002: (400, "Account suspended"),

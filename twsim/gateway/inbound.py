@@ -24,13 +24,14 @@ from twsim.config.models import WebhookConfig
 from twsim.core.answer import Answer, AnswerKind, interpret
 from twsim.core.errors import TwilioError, TwimlError, WebhookError
 from twsim.core.lifecycle import MessageDirection
+from twsim.core.limits import MAX_TWIML_REPLIES
 from twsim.core.twiml import MessageVerb, Plan
 from twsim.gateway.caller import AppCaller
 from twsim.gateway.cookies import ConversationCookies
 from twsim.gateway.urls import dialled_url, signing_url
 from twsim.gateway.webhook_client import WebhookResult
 from twsim.gateway.webhook_params import inbound_params
-from twsim.model.attribution import Cause
+from twsim.model.attribution import TWIML, Cause
 from twsim.model.events import TwimlExecuted, TwimlWarning, WebhookAttempt
 from twsim.model.records import Account, Message, PhoneNumber
 from twsim.model.state import OutboundRequest, Received, State
@@ -92,6 +93,7 @@ class _Handling:
     outcome: InboundOutcome
     account: Account
     number: PhoneNumber
+    replies_left: int = MAX_TWIML_REPLIES  # Twilio sends at most 10 per incoming message
 
     @property
     def inbound(self) -> Message:
@@ -188,14 +190,12 @@ class InboundHandler:
                 assert answer.error is not None
                 outcome.error_code = answer.error.code
                 return answer, shown_url
-            cause = Cause(outcome.inbound.sid, attempt_sid, "twiml")
+            cause = Cause(outcome.inbound.sid, attempt_sid, TWIML)
+            verbs = list(plan.messages) if plan is not None else []
             if answer.kind is AnswerKind.TEXT and answer.text:
-                self._reply(handling, MessageVerb(body=answer.text), doc_url, cause)
-            if plan is None:
-                return answer, shown_url
-            for verb in plan.messages:
-                self._reply(handling, verb, doc_url, cause)
-            if plan.redirect is None:
+                verbs = [MessageVerb(body=answer.text)]
+            self._replies(handling, verbs, doc_url, cause)
+            if plan is None or plan.redirect is None:
                 return answer, shown_url
             redirects += 1
             if redirects > max_redirects:
@@ -222,7 +222,12 @@ class InboundHandler:
         cookies = self.cookies.get(phone, number.phone_number)
         attribution = self.state.attribution
         attribution.opened(
-            inbound.sid, attempt_sid, account=account.sid, phone=phone, number=number.phone_number
+            inbound.sid,
+            attempt_sid,
+            account=account.sid,
+            phone=phone,
+            number=number.phone_number,
+            service=number.service_sid,
         )
         try:
             result = await self.caller.call(account, url, method, params, cookies)
@@ -256,6 +261,7 @@ class InboundHandler:
                 tries=result.attempts,
                 error_code=result.error_code,
                 error=result.error,
+                queued_ms=round(result.queued_s * 1000, 3) if result.queued_s > 1e-4 else None,
             )
         )
         return result, attempt_sid
@@ -301,6 +307,24 @@ class InboundHandler:
                 fatal=getattr(error, "fatal", True),
             )
         )
+
+    def _replies(
+        self, handling: _Handling, verbs: list[MessageVerb], doc_url: str, cause: Cause
+    ) -> None:
+        """Send the answer's replies, up to Twilio's limit per incoming message (14109)."""
+        allowed = verbs[: handling.replies_left]
+        for verb in allowed:
+            self._reply(handling, verb, doc_url, cause)
+        handling.replies_left -= len(allowed)
+        over = len(verbs) - len(allowed)
+        if over:
+            warning = TwimlError(
+                14109,
+                f"{over} <Message> verb(s) not sent: Twilio sends at most "
+                f"{MAX_TWIML_REPLIES} TwiML replies to one incoming message",
+                fatal=False,
+            )
+            self._emit_warning(handling.outcome, cause.attempt or "", warning)
 
     def _reply(self, handling: _Handling, verb: MessageVerb, doc_url: str, cause: Cause) -> None:
         outcome = handling.outcome
