@@ -32,6 +32,7 @@ import pytest
 from sdk_envs import NODE_SDKS, PYTHON_SDKS, Sdk, runner
 
 from twsim.observe.ports import free_port
+from twsim.server.simulator import SimulatorThread
 
 APPS = Path(__file__).parent / "sdk_apps"
 LITERAL_ACCOUNT = """\
@@ -201,3 +202,109 @@ def test_an_unmodified_app_talks_to_the_gateway_and_to_no_one_else(
     assert "127.0.0.1" in addresses  # the trace saw the app and the gateway talk
     outside = sorted({a for a in addresses if not ipaddress.ip_address(a).is_loopback})
     assert outside == [], f"connections to non-loopback addresses: {outside}"
+
+
+# -- the command itself, with this interpreter as the app ---------------------------------------
+def twsim(*args: str, **options: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "twsim", *args],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **options,  # type: ignore[call-overload]
+    )
+
+
+def test_the_child_gets_the_variables_and_its_status_is_twsims() -> None:
+    code = (
+        "import os, sys; "
+        "print(os.environ['TWSIM_GATEWAY_URL'], os.environ['TWILIO_ACCOUNT_SID'], "
+        "os.environ['PYTHONPATH'].split(os.pathsep)[0].endswith('shims/python'), "
+        "'twsim-preload.js' in os.environ['NODE_OPTIONS']); sys.exit(3)"
+    )
+    done = twsim("exec", "--", sys.executable, "-c", code)
+    assert done.returncode == 3, done.stderr
+    url, sid, python_shim, node_shim = done.stdout.split()
+    assert url.startswith("http://127.0.0.1:") and sid == "AC0123456789abcdef0123456789abcdef"
+    assert python_shim == node_shim == "True"
+    assert f"twsim exec: gateway at {url} (started for this app)" in done.stderr
+
+
+def test_the_apps_own_credentials_are_kept() -> None:
+    code = "import os; print(os.environ['TWILIO_ACCOUNT_SID'], os.environ['TWILIO_AUTH_TOKEN'])"
+    env = {**subprocess_env(), "TWILIO_ACCOUNT_SID": "ACmine", "TWILIO_AUTH_TOKEN": "secret"}
+    done = subprocess.run(
+        [sys.executable, "-m", "twsim", "exec", "--", sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout.split() == ["ACmine", "secret"], done.stderr
+
+
+def test_a_running_gateway_is_used_with_dash_dash_gateway() -> None:
+    code = (
+        "from twilio.rest import Client; "
+        "m = Client().messages.create(to='+12025550199', from_='+15005550006', body='hi'); "
+        "print(m.sid)"
+    )
+    with SimulatorThread() as sim:
+        done = twsim("exec", "--gateway", sim.url, "--", sys.executable, "-c", code)
+        assert done.returncode == 0, done.stderr
+        sid = done.stdout.strip()
+        message = sim.gateway.state.messages[sid]
+        assert (message.to, message.body, str(message.direction)) == (
+            "+12025550199",
+            "hi",
+            "outbound-api",
+        )
+    assert f"gateway at {sim.url} (running)" in done.stderr
+
+
+def test_a_gateway_that_does_not_answer_is_an_error() -> None:
+    done = twsim("exec", "--gateway", f"http://127.0.0.1:{free_port()}", "--", "true")
+    assert done.returncode == 1
+    assert "no twsim gateway answers at http://127.0.0.1:" in done.stderr
+
+
+def test_a_missing_command_is_127_and_no_command_a_usage_error() -> None:
+    done = twsim("exec", "--", "no-such-command-for-twsim")
+    assert done.returncode == 127
+    assert "no-such-command-for-twsim: command not found" in done.stderr
+    done = twsim("exec")
+    assert done.returncode == 2
+    assert "give the app to run after --" in done.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signals_reach_the_child(sig: signal.Signals) -> None:
+    # Not in a terminal's foreground group: SIGINT too is passed on by twsim.
+    code = (
+        "import signal, sys; "
+        "signal.signal(signal.SIGINT, lambda *a: sys.exit(40)); "
+        "signal.signal(signal.SIGTERM, lambda *a: sys.exit(41)); "
+        "signal.signal(signal.SIGHUP, lambda *a: sys.exit(42)); "
+        "print('ready', flush=True); signal.pause()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "twsim", "exec", "--", sys.executable, "-c", code],
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # no controlling terminal, as under a process manager
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+        process.send_signal(sig)
+        status = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert status == {signal.SIGINT: 40, signal.SIGTERM: 41, signal.SIGHUP: 42}[sig]
