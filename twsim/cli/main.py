@@ -7,12 +7,24 @@ import sys
 from collections.abc import Sequence
 
 from twsim import __version__
-from twsim.cli import burst, demo, diff, importing, load, replay, report, send, serve
+from twsim.cli import (
+    burst,
+    demo,
+    diff,
+    env,
+    executing,
+    importing,
+    load,
+    replay,
+    report,
+    send,
+    serve,
+)
 from twsim.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError
 from twsim.config.schema import SchemaError
 from twsim.recording.journal import RecordingError
 
-COMMANDS = (serve, send, burst, demo, load, report, replay, diff, importing)
+COMMANDS = (serve, send, burst, demo, load, report, replay, diff, importing, executing, env)
 
 
 def build_parser() -> argparse.ArgumentParser:

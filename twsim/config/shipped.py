@@ -1,4 +1,4 @@
-"""The data twsim ships inside its package: price tables, scenarios, the demo app.
+"""The data twsim ships inside its package: price tables, scenarios, the demo app, shims.
 
 Found through `importlib.resources`, so an installed wheel finds them as a source
 checkout does. A user's own files are given by path.
@@ -35,6 +35,17 @@ def shipped_file(kind: str, name: str) -> Traversable | None:
 def demo_app() -> Traversable:
     """The shipped attendance app (`python attendance.py --port N [--fixed]`)."""
     return DATA.joinpath("apps", "attendance.py")
+
+
+SHIMS = {"python": ("shims", "python"), "node": ("shims", "node", "twsim-preload.js")}
+
+
+def shim_path(language: str) -> Path:
+    """The shim for `python` (a directory for PYTHONPATH) or `node` (a file to --require).
+
+    Apps load them from disk, so they are real files: twsim is installed unzipped.
+    """
+    return Path(str(DATA.joinpath(*SHIMS[language])))
 
 
 def looks_like_path(name_or_path: str) -> bool:
