@@ -182,59 +182,58 @@ def to_events(
         return events
     start = messages[0].at
     attribution = _Attribution(window_s)
-    numbered = 0
     for m in messages:
         t = (m.at - start).total_seconds()
         message = _message(m)
-        segments = message.num_segments
         if m.inbound:
-            keyword = (
-                keywords.classify(m.body)
-                if keywords.handles_keywords(message.number_type)
-                else None
-            )
-            received = InboundReceived.of(
-                message, source="import", keyword=keyword and str(keyword)
-            )
-            received.num_media = m.num_media  # logs give the media count, not the URLs
-            events.append(received)
+            logged = _received(m, message)
             attribution.saw(m)
             cause: str | None = m.sid
             key = _key(m.from_, message.number_type, Direction.INBOUND, m)
         else:
             cause, how = attribution.cause(m)
-            message.inbound_sid = cause
-            created = MessageCreated.of(message, attributed=how)
-            created.num_media = m.num_media
-            events.append(created)
-            if m.status != "queued":
-                events.append(
-                    MessageStatusChanged(
-                        inbound=cause,
-                        message=m.sid,
-                        status=m.status,
-                        previous="queued",
-                        error_code=m.error_code,
-                    )
-                )
+            logged = _sent(m, message, cause, how)
             key = _key(m.to, message.number_type, Direction.OUTBOUND, m)
-        charge, unpriced = _charge(m, key, segments, prices)
-        if charge is None:
-            events.append(Charged(inbound=cause, message=m.sid, unpriced=unpriced))
-        else:
-            events.append(
-                Charged(
-                    inbound=cause,
-                    message=m.sid,
-                    account=m.account_sid,
-                    total=f"{charge.total:f}",
-                    charge=charge.to_dict(),
-                )
-            )
-        for event in events[numbered:]:  # this message's events: numbered, at its time
-            numbered += 1
-            event.seq, event.t = numbered, t
+        logged.append(_charged(m, key, message.num_segments, prices, cause))
+        for event in logged:  # numbered in order, all at the message's time
+            event.seq, event.t = len(events) + 1, t
+            events.append(event)
     return events
+
+
+def _received(m: LoggedMessage, message: Message) -> list[Event]:
+    handles = keywords.handles_keywords(message.number_type)
+    keyword = keywords.classify(m.body) if handles else None
+    received = InboundReceived.of(message, source="import", keyword=keyword and str(keyword))
+    received.num_media = m.num_media  # logs give the media count, not the URLs
+    return [received]
+
+
+def _sent(m: LoggedMessage, message: Message, cause: str | None, how: str | None) -> list[Event]:
+    message.inbound_sid = cause
+    created = MessageCreated.of(message, attributed=how)
+    created.num_media = m.num_media
+    if m.status == "queued":
+        return [created]
+    final = MessageStatusChanged(
+        inbound=cause, message=m.sid, status=m.status, previous="queued", error_code=m.error_code
+    )
+    return [created, final]
+
+
+def _charged(
+    m: LoggedMessage, key: PriceKey, segments: int, prices: PriceTable | None, cause: str | None
+) -> Charged:
+    charge, unpriced = _charge(m, key, segments, prices)
+    if charge is None:
+        return Charged(inbound=cause, message=m.sid, unpriced=unpriced)
+    return Charged(
+        inbound=cause,
+        message=m.sid,
+        account=m.account_sid,
+        total=f"{charge.total:f}",
+        charge=charge.to_dict(),
+    )
 
 
 def _message(m: LoggedMessage) -> Message:
