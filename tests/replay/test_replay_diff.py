@@ -336,16 +336,12 @@ async def test_replay_to_another_number_needs_to(
     assert f"the recorded texts go to {OTHER_NUMBER}, which this gateway does not have" in err
     assert "hint: --to NUMBER sends them to one it has" in err
 
-    code, out, err = await asyncio.to_thread(
-        cli, "replay", path, *app, "--unknown-numbers", "send"
-    )
+    code, out, err = await asyncio.to_thread(cli, "replay", path, *app, "--unknown-numbers", "send")
     assert code == 0
     rejected = json.loads(out)
     assert (rejected["inbound"]["count"], rejected["rejected"]["inbound"]) == (0, 2)
 
-    code, out, err = await asyncio.to_thread(
-        cli, "replay", path, *app, "--unknown-numbers", "add"
-    )
+    code, out, err = await asyncio.to_thread(cli, "replay", path, *app, "--unknown-numbers", "add")
     assert code == 0
     assert f"added {OTHER_NUMBER} to the gateway" in err
     added = json.loads(out)

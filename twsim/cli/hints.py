@@ -50,7 +50,9 @@ def _process_on(port: int) -> str | None:
                 if conn.pid is None:
                     return None
                 process = psutil.Process(conn.pid)
-                command = " ".join(process.cmdline()[:4]) or process.name()
+                command = " ".join(" ".join(process.cmdline()).split()) or process.name()
+                if len(command) > 60:
+                    command = command[:57] + "..."
                 return f"`{command}` (pid {conn.pid})"
     return None
 

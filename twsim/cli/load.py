@@ -34,6 +34,7 @@ def add_parser(subparsers: Any) -> None:
         "--requests",
         type=options.positive_int,
         default=1000,
+        metavar="N",
         help="number of webhooks (default 1000)",
     )
     parser.add_argument(
@@ -41,6 +42,7 @@ def add_parser(subparsers: Any) -> None:
         "--concurrency",
         type=options.positive_int,
         default=10,
+        metavar="C",
         help="webhooks in flight at once (default 10)",
     )
     parser.add_argument(
@@ -65,15 +67,22 @@ def add_parser(subparsers: Any) -> None:
         help="webhook method (default POST)",
     )
     parser.add_argument(
-        "--account-sid", default=DEFAULT_ACCOUNT_SID, help="AccountSid sent in the params"
+        "--account-sid",
+        default=DEFAULT_ACCOUNT_SID,
+        metavar="SID",
+        help="AccountSid sent in the params",
     )
     parser.add_argument(
-        "--auth-token", default=DEFAULT_AUTH_TOKEN, help="token the app validates signatures with"
+        "--auth-token",
+        default=DEFAULT_AUTH_TOKEN,
+        metavar="TOKEN",
+        help="token the app validates signatures with",
     )
     parser.add_argument(
         "--timeout",
         type=options.positive_number,
         default=15.0,
+        metavar="SECONDS",
         help="seconds before a webhook counts as failed (default 15)",
     )
     options.add_prices(parser, "price table for the cost estimate (default us)")

@@ -12,6 +12,7 @@ import asyncio
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from twsim import __version__
 from twsim.cli import burst, demo, diff, hints, importing, load, replay, report, send, serve
@@ -25,8 +26,18 @@ COMMANDS = (serve, send, burst, demo, load, report, replay, diff, importing)
 _DEBUG_HELP = "show the traceback of any error"
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in two lines instead of the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            EXIT_USAGE,
+            f"{self.prog}: {message}\n  hint: `{self.prog} --help` lists the options\n",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="twsim",
         description="A local Twilio Messaging simulator plus a burst and replay harness.",
     )

@@ -7,6 +7,7 @@ import json
 import sys
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from twsim.analysis.report import Report
@@ -15,6 +16,8 @@ from twsim.cli.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_THRESHOLD, Cli
 from twsim.cli.options import thresholds
 from twsim.recording.journal import Recording, RecordingError, RecordingWarning, read_recording
 from twsim.scenario.runner import Ending
+
+_EXPORTS = (".csv", ".json")
 
 
 def verdict(
@@ -125,7 +128,12 @@ def read(path: str, command: str) -> Recording:
         try:
             recording = read_recording(path)
         except RecordingError as exc:
-            raise CliError(str(exc)) from None
+            hint = None
+            if "not a twsim recording" in str(exc) or Path(path).suffix.lower() in _EXPORTS:
+                hint = (
+                    f"a Twilio message log? `twsim import {path} -o run.jsonl` makes it a recording"
+                )
+            raise CliError(str(exc), hint=hint) from None
     for warning in caught:
         print(f"twsim {command}: warning: {warning.message}", file=sys.stderr)
     return recording
