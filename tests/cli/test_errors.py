@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Command
+from cli_harness import Command
 
 BAD_VALUES = [
     (

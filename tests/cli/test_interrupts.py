@@ -11,7 +11,7 @@ import signal
 import warnings
 from pathlib import Path
 
-from conftest import Command, CountingApp, slow_scenario
+from cli_harness import Command, CountingApp, slow_scenario
 
 from twsim.config.models import DEFAULT_NUMBER
 from twsim.model.events import InboundReceived, SendPlanned

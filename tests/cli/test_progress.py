@@ -8,7 +8,7 @@ import signal
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Command, CountingApp, slow_scenario
+from cli_harness import Command, CountingApp, slow_scenario
 
 from twsim.analysis.live import Snapshot
 from twsim.cli.progress import Progress, Rates, clock
