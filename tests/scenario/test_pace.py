@@ -34,7 +34,7 @@ async def test_sse_data_gives_each_events_data() -> None:
             b'data: {"seq": 7}\n',
             b"\n",
             b"id: 8\r\n",
-            b"data:{\"seq\":\r\n",
+            b'data:{"seq":\r\n',
             b"data: 8}\r\n",
             b"\r\n",
             b'data: {"seq": 9}\n',

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -305,5 +306,7 @@ def _reason(exc: BaseException) -> str:
     """An aiohttp failure in a few words (its message, else its kind)."""
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return "the server closed the connection"
+    if isinstance(exc, aiohttp.ClientConnectorError) and exc.os_error.errno:
+        return os.strerror(exc.os_error.errno).lower()  # "connection refused"
     text = str(exc).strip()
     return text or type(exc).__name__
