@@ -504,7 +504,7 @@ def test_rendered_report_shows_the_key_figures() -> None:
     assert "schedule: 7 sends" in text
     assert (
         "errors by Twilio code: 11200 HTTP retrieval failure x1, 11205 HTTP connection "
-        'failure x1, 14101 Invalid "To" attribute x1, 21212 The \'From\' number is not a valid '
+        "failure x1, 14101 Invalid \"To\" attribute x1, 21212 The 'From' number is not a valid "
         "phone number, shortcode, or alphanumeric sender ID. x1, 21610 Attempt to send to "
         "unsubscribed recipient x1, 30003 Unreachable destination handset x1"
     ) in text

@@ -70,6 +70,10 @@ class ReportBuilder:
         self.planned = 0
         self.first_t: float | None = None
         self.last_t = 0.0
+        # running totals for live progress (the report itself sums the tallies)
+        self.cost_so_far = ZERO
+        self.replies = 0
+        self.api_sends = 0
 
     # -- folding -------------------------------------------------------------------------------
     def add(self, event: Event) -> None:
@@ -108,6 +112,10 @@ class ReportBuilder:
             encoding=e.encoding,
             ucs2_chars=e.ucs2_chars,
         )
+        if e.is_reply:
+            self.replies += 1
+        else:
+            self.api_sends += 1
         source = self.inbound.get(e.inbound or "")
         if source is not None:
             source.outbound += 1
@@ -130,6 +138,7 @@ class ReportBuilder:
                 charge = self.prices.reprice(charge)
         cost = charge.total
         self.carrier_fees += charge.carrier_fee
+        self.cost_so_far += cost
         if charge.key.direction == "inbound":
             self.inbound_cost += cost
             return

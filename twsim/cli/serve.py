@@ -11,6 +11,7 @@ from typing import Any
 
 from twsim import __version__
 from twsim.cli import options
+from twsim.cli.progress import clock
 from twsim.cli.running import run as run_async
 from twsim.config.models import DEFAULT_HOST, DEFAULT_PORT, Config
 from twsim.server.simulator import Simulator
@@ -61,7 +62,9 @@ def banner(sim: Simulator, config: Config, record: str | None) -> list[str]:
     """What `serve` prints once it listens: where to point the app, and what it serves."""
     lines = [
         f"twsim {__version__}: Twilio gateway at {sim.url}",
-        f"  REST base URL   {sim.url}   (twilio-python: client.api.base_url = '{sim.url}')",
+        f"  REST base URL   {sim.url}",
+        f"                  twilio-python: client.api.base_url = '{sim.url}'",
+        f"                  twilio-node:   client.api.baseUrl = '{sim.url}'",
     ]
     for account in config.accounts:
         lines.append(f"  account         {account.sid}   auth token {account.auth_token}")
@@ -92,17 +95,41 @@ def run(args: argparse.Namespace) -> int:
         await sim.start()
         stop = asyncio.Event()  # listen before the banner: a reader may stop us once it has it
         loop = asyncio.get_running_loop()
+        started = loop.time()
+        task = asyncio.current_task()
+
+        def on_signal() -> None:
+            if stop.is_set() and task is not None:  # a second Ctrl-C: no waiting for anything
+                task.cancel()
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, on_signal)
         print("\n".join(banner(sim, config, args.record)), flush=True)
         if args.open:
             note = await asyncio.to_thread(open_page, page_url(sim))
             if note:
                 print(f"twsim serve: {note}", flush=True)
-        await stop.wait()
-        await sim.stop()
-        print("twsim stopped.")
+        try:
+            await stop.wait()
+        finally:
+            await sim.stop()
+            print(summary(sim, loop.time() - started), flush=True)
 
     run_async(serve())
     return 0
+
+
+def summary(sim: Simulator, elapsed_s: float) -> str:
+    """What `serve` says when it stops: how long, how much, and where the events went."""
+    state = sim.gateway.state
+    inbound = sum(1 for m in state.messages.values() if m.direction == "inbound")
+    events = len(sim.gateway.events)
+    line = (
+        f"twsim serve: stopped after {clock(elapsed_s)}: {inbound:,} inbound text(s), "
+        f"{len(state.messages) - inbound:,} outbound message(s), {events:,} event(s)"
+    )
+    if sim.recorder is not None:
+        return f"{line}; recorded {sim.recorder.written:,} event(s) to {sim.recorder.path}"
+    return f"{line}; not recorded (--record PATH keeps them)"

@@ -140,7 +140,8 @@ class Load:
         self.sids = SidFactory(random.Random(f"{spec.seed}/load"))
         self._phones = [f"+1555{spec.seed % 1000:03d}{i:04d}" for i in range(100)]
         self.started = 0
-        self._start = self.clock.monotonic()
+        self.began: float | None = None  # the clock's time when the run started
+        self.halted = False
 
     def _message(self, index: int) -> tuple[Message, list[tuple[str, str]]]:
         spec = self.spec
@@ -207,7 +208,7 @@ class Load:
         self._tally(message, outcome)
         latency_ms = outcome.latency_s * 1000
         r.latency_bins[latency_bin(latency_ms)] += 1
-        bucket = r.timeline.at(self.clock.monotonic() - self._start)
+        bucket = r.timeline.at(self.clock.monotonic() - (self.began or 0.0))
         bucket.inbound[0] += 1
         bucket.record_latency(latency_ms)
         bucket.replies += r.replies - replies
@@ -251,23 +252,27 @@ class Load:
             r.reply_segments += segments
             r.reply_cost += self._price(country, Direction.OUTBOUND, channel, segments)
 
+    def halt(self) -> None:
+        """Start no more requests (a run stopped early); those in flight carry on."""
+        self.halted = True
+
     async def run(self) -> LoadResult:
-        started = self._start = self.clock.monotonic()
+        started = self.began = self.clock.monotonic()
         try:
             if self.spec.rate is None:
                 await self._closed()
             else:
                 await self._open(self.spec.rate)
         finally:
+            self.result.elapsed_s = self.clock.monotonic() - started
             await self.client.close()
-        self.result.elapsed_s = self.clock.monotonic() - started
         return self.result
 
     async def _closed(self) -> None:
         """C workers, each starting its next request when the last one is answered."""
 
         async def worker() -> None:
-            while self.started < self.spec.requests:
+            while self.started < self.spec.requests and not self.halted:
                 index = self.started
                 self.started += 1
                 await self._one(index)
@@ -285,6 +290,8 @@ class Load:
             delay = planned - clock.monotonic()
             if delay > 0:
                 await clock.sleep(delay)
+            if self.halted:
+                break
             self.started += 1
             task = loop.create_task(self._one(index, clock.monotonic() - planned))
             tasks.add(task)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from twsim.model.clock import Clock
 from twsim.scenario.arrivals import first_texts
 from twsim.scenario.draws import Draws
+from twsim.scenario.pace import Pace
 from twsim.scenario.population import Population
 from twsim.scenario.scheduler import OpenScheduler
 from twsim.scenario.spec import Scenario, Span
@@ -62,6 +63,8 @@ class Burst:
         self._by_phone: dict[str, Student] = {}
         self.planned: list[Text] = []
         self.keep_plan = True
+        self.pace = Pace()
+        self.halted = False
 
     @property
     def sent(self) -> int:
@@ -91,6 +94,9 @@ class Burst:
                     self._plan(student, at, "duplicate")
 
     def _plan(self, student: Student, at: float, kind: str) -> None:
+        if self.halted:
+            return
+        self.pace.plan(at)
         self.scheduler.at(at, lambda lateness: self._fire(student, at, kind, lateness))
 
     def _fire(self, student: Student, at: float, kind: str, lateness: float) -> None:
@@ -138,6 +144,11 @@ class Burst:
             return
         student.retries += 1
         self._plan(student, at, "retry")
+
+    def halt(self) -> None:
+        """Send nothing more: drop every planned text and decision (a run stopped early)."""
+        self.halted = True
+        self.scheduler.close()
 
     async def run(self, quiet_timeout: float | None = 120.0) -> None:
         """Run the whole burst and wait until the gateway is quiet."""

@@ -44,12 +44,17 @@ class OpenScheduler:
         self._timer: Timer | None = None
         self._timer_for: float | None = None
         self._draining = False
+        self.closed = False
 
     def start(self) -> None:
         self._started = True
         self._start = self.clock.monotonic()
         self._idle = asyncio.Event()
         self._idle.set()
+
+    @property
+    def started(self) -> bool:
+        return self._started
 
     @property
     def elapsed(self) -> float:
@@ -62,6 +67,8 @@ class OpenScheduler:
     def at(self, planned: float, action: Action) -> None:
         """Call `action(lateness_s)` at `planned` seconds (of planned time) after the start."""
         assert self._started and self._idle is not None, "call start() first"
+        if self.closed:
+            return
         self.pending += 1
         self._idle.clear()
         heapq.heappush(self._queue, (planned, self._planned, action))
@@ -96,12 +103,24 @@ class OpenScheduler:
                 try:
                     action(max(now - due, 0.0))
                 finally:
-                    self.pending -= 1
+                    if not self.closed:
+                        self.pending -= 1
         finally:
             self._draining = False
             if self.pending == 0:
                 self._idle.set()
             self._arm()
+
+    def close(self) -> None:
+        """Drop every planned action and plan no more (a run stopped early)."""
+        self.closed = True
+        self._queue.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = self._timer_for = None
+        self.pending = 0
+        if self._idle is not None:
+            self._idle.set()
 
     async def idle(self) -> None:
         """Wait until nothing is planned any more."""
