@@ -504,8 +504,9 @@ def test_rendered_report_shows_the_key_figures() -> None:
     assert "schedule: 7 sends" in text
     assert (
         "errors by Twilio code: 11200 HTTP retrieval failure x1, 11205 HTTP connection "
-        "failure x1, 14101 invalid To on <Message> x1, 21212 x1, 21610 recipient opted out "
-        "x1, 30003 unreachable handset x1"
+        "failure x1, 14101 Invalid \"To\" attribute x1, 21212 The 'From' number is not a valid "
+        "phone number, shortcode, or alphanumeric sender ID. x1, 21610 Attempt to send to "
+        "unsubscribed recipient x1, 30003 Unreachable destination handset x1"
     ) in text
     assert (
         "UCS-2: 1 outbound message(s) forced to UCS-2 by '\u2019' U+2019 in 1; "

@@ -85,6 +85,8 @@ class ReportBuilder:
         self.ucs2 = Ucs2Tally()
         self.ucs2_chars: Counter[str] = Counter()
         self.webhook_latency = new_histogram()
+        self.webhook_queued = new_histogram()  # waits for a slot, of the webhooks that waited
+        self.webhooks_queued = 0
         self.lateness = new_histogram()
         self.errors: Counter[int] = Counter()
         self.webhooks = 0
@@ -98,6 +100,10 @@ class ReportBuilder:
         self.planned = 0
         self.first_t: float | None = None
         self.last_t = 0.0
+        # running totals for live progress (the report itself sums the tallies)
+        self.cost_so_far = ZERO
+        self.replies = 0
+        self.api_sends = 0
 
     @property
     def total_cost(self) -> Decimal:
@@ -156,6 +162,10 @@ class ReportBuilder:
         self.outbound.add(segments)
         self.outbound_by_origin[origin].add(segments)
         self.outbound_by_status[e.status] += 1
+        if e.is_reply:
+            self.replies += 1
+        else:
+            self.api_sends += 1
         if source is not None:
             self.caused.add(segments)
             self.caused_by_origin[origin] += 1
@@ -221,6 +231,7 @@ class ReportBuilder:
                 charge = self.prices.reprice(charge)
         cost = charge.total
         self.carrier_fees += charge.carrier_fee
+        self.cost_so_far += cost
         if charge.key.direction == "inbound":
             self.inbound.cost += cost
             return
@@ -246,6 +257,9 @@ class ReportBuilder:
         self.webhooks += 1
         if e.latency_ms is not None:
             record_ms(self.webhook_latency, e.latency_ms)
+        if e.queued_ms is not None:
+            self.webhooks_queued += 1
+            record_ms(self.webhook_queued, e.queued_ms)
         if e.failed:
             self.webhook_failures += 1
 
@@ -358,6 +372,7 @@ class Report:
                 "requests": b.webhooks,
                 "failures": b.webhook_failures,
                 "latency_ms": percentiles(b.webhook_latency),
+                "queued": {"webhooks": b.webhooks_queued, **percentiles(b.webhook_queued)},
             },
             callbacks={"requests": b.callbacks, "failures": b.callback_failures},
             errors=dict(sorted(b.errors.items())),

@@ -5,14 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from twsim.cli import options
+from twsim.analysis.html import report_document
+from twsim.cli import html_output, options, progress
 from twsim.cli.errors import CliError
-from twsim.cli.progress import Progress
+from twsim.cli.interrupts import Interrupts
 from twsim.cli.running import run as run_async
-from twsim.cli.verdict import finish
+from twsim.cli.verdict import finish_run
 from twsim.config.models import DEFAULT_PORT
-from twsim.scenario.runner import run_burst
+from twsim.scenario.runner import BurstResult, NoWebhook, run_burst
 from twsim.scenario.spec import load_scenario
+
+NO_MAX_SPEED = (
+    "--speed max is for replay: a burst's students wait for the app's answers before they "
+    "text again, so its pace cannot be removed; give a factor instead (e.g. --speed 10)"
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -32,19 +38,19 @@ def add_parser(subparsers: Any) -> None:
         f"port of the in-process gateway (default {DEFAULT_PORT}; the app's Twilio base URL must point here)",
     )
     parser.add_argument("--seed", type=int, help="override the scenario's seed")
-    parser.add_argument(
-        "--speed",
-        type=options.positive_number,
-        default=1.0,
-        help="run the schedule this many times faster (default 1)",
-    )
+    options.add_speed(parser, "run the schedule this many times faster (default 1)")
+    options.add_store_only(parser)
     options.add_record(parser)
     options.add_json(parser, "the report")
+    options.add_html(parser)
     options.add_quiet(parser)
+    options.add_grace(parser)
     options.add_thresholds(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.speed is None:
+        raise CliError(NO_MAX_SPEED)
     scenario = load_scenario(args.scenario)
     if args.seed is not None:
         scenario.seed = args.seed
@@ -52,19 +58,31 @@ def run(args: argparse.Namespace) -> int:
         scenario.sms_url = args.app
     config = options.config(args)
     options.refuse_record_with_sim(args)
-    try:
-        result = run_async(
-            run_burst(
+    interrupts = Interrupts("burst", args.grace)
+
+    async def work() -> BurstResult:
+        async with interrupts.handling() as stop:
+            return await run_burst(
                 scenario,
                 config=config,
                 sim_url=args.sim,
                 port=args.port,
                 record=args.record,
                 force=args.force,
-                watch=None if args.quiet else Progress.watching,
+                watch=progress.watcher(f"burst {scenario.name}", quiet=args.quiet),
                 speed=args.speed,
+                stop=stop,
+                grace_s=args.grace,
+                store_only=args.store_only,
             )
-        )
+
+    try:
+        result = run_async(work(), interrupts)
+    except NoWebhook as exc:
+        raise CliError(str(exc)) from None
     except ConnectionError as exc:
-        raise CliError(str(exc), code=1) from None
-    return finish(result.report, args, f"twsim burst: {scenario.name}")
+        raise CliError(str(exc), code=1, hint="start one with `twsim serve`") from None
+    title = f"twsim burst: {scenario.name}"
+    if args.html:
+        html_output.save(args.html, report_document(result.events, title=title))
+    return finish_run(result.report, args, title, result.ending, "burst")

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from twsim.cli.errors import Interrupted
+from twsim.cli.interrupts import Interrupts
 from twsim.server.simulator import tune_gc
 
 T = TypeVar("T")
@@ -19,8 +21,16 @@ except ImportError:  # optional (the `fast` extra): the standard loop does the s
     pass
 
 
-def run(work: Coroutine[Any, Any, T]) -> T:
-    """Run `work` to its end on a new event loop (uvloop where installed)."""
+def run(work: Coroutine[Any, Any, T], interrupts: Interrupts | None = None) -> T:
+    """Run `work` to its end on a new event loop (uvloop where installed).
+
+    With `interrupts`, a run they cancelled (a second Ctrl-C) ends as `Interrupted`.
+    """
     tune_gc()
-    result: T = _run(work)
+    try:
+        result: T = _run(work)
+    except asyncio.CancelledError:
+        if interrupts is not None and interrupts.forced:
+            raise Interrupted("quit at once, before the report") from None
+        raise
     return result

@@ -17,14 +17,14 @@ code (11205, connection failure; 11100 for a scheme) and a reason that names
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from aiohttp import ThreadedResolver
+from aiohttp import ClientError, ClientHandlerType, ClientRequest, ClientResponse, ThreadedResolver
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from twsim.core.hosts import Address, HostPatterns, address, normalize
+from twsim.core.hosts import Address, HostPatterns, address, is_loopback, normalize
 
 SETTING = "webhook.allow_hosts"
 SCHEMES = frozenset({"http", "https"})
@@ -46,6 +46,14 @@ class EgressRefused(OSError):
     """Raised by the policy's resolver: the name resolves to no admitted address."""
 
 
+class EgressRefusedError(ClientError):
+    """Raised by the policy's client middleware: the request's URL is refused."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.reason)
+        self.refusal = refusal
+
+
 class EgressPolicy:
     """Loopback plus the allowed host patterns; checks URLs and filters resolved addresses."""
 
@@ -64,6 +72,26 @@ class EgressPolicy:
         """Loopback plus the host of `url`: for a URL the user named on the command line."""
         host = urlsplit(url).hostname
         return cls([host] if host else [])
+
+    def allows(self, url: str) -> bool:
+        """Whether `url` names a host allowed as written: a loopback address or name, or one
+        matching `webhook.allow_hosts` (what may be fetched without asking a resolver)."""
+        if self.refusal(url) is not None:
+            return False
+        host = urlsplit(url).hostname or ""
+        return is_loopback(host) or self.patterns.matches_name(host)
+
+    def middleware(self) -> Callable[[ClientRequest, ClientHandlerType], Awaitable[ClientResponse]]:
+        """An aiohttp client middleware refusing every request (each redirect hop too) to a
+        URL this policy refuses; names are checked again as they resolve."""
+
+        async def egress(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+            refusal = self.refusal(str(request.url))
+            if refusal is not None:
+                raise EgressRefusedError(refusal)
+            return await handler(request)
+
+        return egress
 
     def admits_address(self, literal: Address) -> bool:
         return literal.is_loopback or self.patterns.matches_address(literal)

@@ -22,7 +22,9 @@ from twsim.gateway.caller import AppCaller
 from twsim.gateway.carrier import Carrier
 from twsim.gateway.cookies import ConversationCookies
 from twsim.gateway.egress import EgressPolicy
+from twsim.gateway.exchanges import Exchanges
 from twsim.gateway.inbound import InboundHandler, InboundOutcome
+from twsim.gateway.media import MediaFetcher
 from twsim.gateway.webhook_client import WebhookClient
 from twsim.model.clock import Clock, SystemClock
 from twsim.model.events import EventLog
@@ -45,7 +47,7 @@ class Gateway:
         self.background = Background()
         webhook = self.config.webhook
         self.egress = EgressPolicy(webhook.allow_hosts)
-        self.client = WebhookClient(self.clock, egress=self.egress)
+        self.client = WebhookClient(self.clock, webhook.max_connections_per_app, egress=self.egress)
         self.caller = AppCaller(
             self.client,
             settings=default_settings(
@@ -58,14 +60,21 @@ class Gateway:
         self.carrier = Carrier(
             self.state,
             caller=self.caller,
+            media=MediaFetcher(self.client, allows=self.egress.allows),
             background=self.background,
             timing=self.config.delivery.timing,
             clock=self.clock,
         )
         self.events.subscribe(self.carrier.on_event)
+        self.exchanges = Exchanges()
         self.inbound = InboundHandler(
-            self.state, caller=self.caller, cookies=self.cookies, webhook=webhook
+            self.state,
+            caller=self.caller,
+            cookies=self.cookies,
+            webhook=webhook,
+            exchanges=self.exchanges,
         )
+        self.events.subscribe(self.inbound.on_event)
 
     @property
     def busy(self) -> int:
@@ -115,6 +124,7 @@ class Gateway:
     def reset(self) -> None:
         self.state.reset()
         self.cookies.clear()
+        self.exchanges.clear()
 
     async def close(self) -> None:
         await self.background.close()

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from twsim.analysis.histograms import new_histogram, percentiles, record_ms
+from twsim.analysis.series import Timeline, latency_bin, timeline_json
 from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
 from twsim.core import phone
 from twsim.core.answer import AnswerKind, interpret
@@ -74,6 +75,10 @@ class LoadResult:
     reply_cost: Decimal = Decimal(0)
     latency: Any = field(default_factory=new_histogram)
     lateness: Any = field(default_factory=new_histogram)
+    # along the run, for charts: answers (as inbound texts), replies and errors per bucket
+    timeline: Timeline = field(default_factory=Timeline)
+    schedule: Timeline = field(default_factory=Timeline)
+    latency_bins: Counter[int] = field(default_factory=Counter)
 
     @property
     def ok(self) -> int:
@@ -90,6 +95,10 @@ class LoadResult:
     @property
     def total_cost(self) -> Decimal:
         return self.inbound_cost + self.reply_cost
+
+    def series(self) -> dict[str, Any]:
+        """The run's time series, as the HTML report draws them."""
+        return timeline_json(self.timeline, self.schedule, self.latency_bins)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,6 +143,8 @@ class Load:
         self.sids = SidFactory(random.Random(f"{spec.seed}/load"))
         self._phones = [f"+1555{spec.seed % 1000:03d}{i:04d}" for i in range(100)]
         self.started = 0
+        self.began: float | None = None  # the clock's time when the run started
+        self.halted = False
 
     def _message(self, index: int) -> tuple[Message, list[tuple[str, str]]]:
         spec = self.spec
@@ -186,11 +197,27 @@ class Load:
             settings=self.settings,
         )
         if lateness_s is not None:
-            record_ms(self.result.lateness, max(lateness_s * 1000, 0.001))
+            planned_s = index / self.spec.rate if self.spec.rate else 0.0
+            lateness_ms = max(lateness_s * 1000, 0.001)
+            record_ms(self.result.lateness, lateness_ms)
+            self.result.schedule.at(planned_s).record_latency(lateness_ms)
         outcome = await self.client.send(request)
         self._count(message, outcome)
 
     def _count(self, message: Message, outcome: WebhookResult) -> None:
+        """Tally one answer, and put it on the run's timeline."""
+        r = self.result
+        errors, replies = r.errors.total(), r.replies
+        self._tally(message, outcome)
+        latency_ms = outcome.latency_s * 1000
+        r.latency_bins[latency_bin(latency_ms)] += 1
+        bucket = r.timeline.at(self.clock.monotonic() - (self.began or 0.0))
+        bucket.inbound[0] += 1
+        bucket.record_latency(latency_ms)
+        bucket.replies += r.replies - replies
+        bucket.errors += r.errors.total() - errors
+
+    def _tally(self, message: Message, outcome: WebhookResult) -> None:
         r = self.result
         r.requests += 1
         r.inbound_segments += message.num_segments
@@ -228,23 +255,27 @@ class Load:
             r.reply_segments += segments
             r.reply_cost += self._price(country, Direction.OUTBOUND, channel, segments)
 
+    def halt(self) -> None:
+        """Start no more requests (a run stopped early); those in flight carry on."""
+        self.halted = True
+
     async def run(self) -> LoadResult:
-        started = self.clock.monotonic()
+        started = self.began = self.clock.monotonic()
         try:
             if self.spec.rate is None:
                 await self._closed()
             else:
                 await self._open(self.spec.rate)
         finally:
+            self.result.elapsed_s = self.clock.monotonic() - started
             await self.client.close()
-        self.result.elapsed_s = self.clock.monotonic() - started
         return self.result
 
     async def _closed(self) -> None:
         """C workers, each starting its next request when the last one is answered."""
 
         async def worker() -> None:
-            while self.started < self.spec.requests:
+            while self.started < self.spec.requests and not self.halted:
                 index = self.started
                 self.started += 1
                 await self._one(index)
@@ -262,6 +293,8 @@ class Load:
             delay = planned - clock.monotonic()
             if delay > 0:
                 await clock.sleep(delay)
+            if self.halted:
+                break
             self.started += 1
             task = loop.create_task(self._one(index, clock.monotonic() - planned))
             tasks.add(task)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from twilio.rest import Client
@@ -29,6 +29,8 @@ from twsim.server.app import make_app
 from twsim.server.live_report import LiveReport
 from twsim.server.protocol import Runner
 from twsim.server.sdk import client
+
+T = TypeVar("T")
 
 
 def tune_gc() -> None:
@@ -74,6 +76,7 @@ class Simulator:
             else None
         )
         self._runner: Runner | None = None
+        self.app: web.Application | None = None
 
     @property
     def url(self) -> str:
@@ -96,7 +99,7 @@ class Simulator:
         return self.gateway.events
 
     async def start(self) -> Simulator:
-        app = make_app(self.gateway, host=self.host, report=self.report)
+        app = self.app = make_app(self.gateway, host=self.host, report=self.report)
         self._runner = Runner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
@@ -164,6 +167,11 @@ class SimulatorThread:
 
     def _call(self, work: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` on the gateway's event loop and wait for its result."""
+        result: T = self._call(work)
+        return result
 
     def start(self) -> Simulator:
         self._thread.start()
