@@ -66,5 +66,7 @@ def test_the_published_description_is_this_one(gateway: Simulator) -> None:
 @schema.parametrize()
 @FUZZ
 def test_control_plane_keeps_to_its_description(case: Any, gateway: Simulator) -> None:
+    if case.query and case.query.get("follow") is not None:
+        return  # a stream that lasts until the client leaves: tested with the event feed
     response = case.call(base_url=gateway.url, timeout=30)
     case.validate_response(response, checks=CHECKS)

@@ -40,6 +40,10 @@ def _is_twilio_error(answer: Any, status: int) -> None:
         ("127.0.0.2", 200),
         ("twsim.lan:{port}", 200),  # in server.allowed_hosts
         ("box.ngrok-free.app", 200),  # *.ngrok-free.app
+        ("api.twilio.com", 200),  # an SDK routed here by `twsim exec` names Twilio's host
+        ("api.dublin.ie1.twilio.com", 200),
+        ("evil.twilio.com.attacker.example", 403),
+        ("pages.twilio.com", 403),
         ("rebind.evil:8910", 403),
         ("ngrok-free.app", 403),
         ("127.0.0.1.evil.example", 403),
@@ -241,3 +245,17 @@ async def test_protocol_errors_are_twilio_shaped(
 async def test_the_openapi_document_names_this_server(sim: Simulator, http: Any) -> None:
     document = (await http(sim, "GET", "/_twsim/openapi.json", auth=None)).json()
     assert urlsplit(document["servers"][0]["url"]).port == sim.port
+
+
+async def test_multipart_bodies_are_read_as_they_are_parsed(
+    sim: Simulator, http: Any, paths: Any
+) -> None:
+    import aiohttp
+
+    form = aiohttp.FormData()
+    for key, value in (("To", "+15551230001"), ("From", sim.number), ("Body", "multipart")):
+        form.add_field(key, value)
+    form.add_field("Note", b"bytes", filename="n.txt")  # forces multipart/form-data
+    created = await http(sim, "POST", paths(sim, "/Messages.json"), data=form)
+    assert created.status == 201, created.text
+    assert created.json()["body"] == "multipart"

@@ -230,6 +230,12 @@ PATHS: dict[str, Any] = {
                     "schema": {"type": "string"},
                     "description": "an inbound SID: that text and what it caused",
                 },
+                {
+                    "name": "phone",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "a phone: the messages it sent or received",
+                },
             ],
             "responses": {
                 "200": _json(
@@ -298,7 +304,17 @@ PATHS: dict[str, Any] = {
                                 },
                             }
                         },
-                        "text/event-stream": {"schema": {"type": "string"}},
+                        "text/event-stream": {
+                            "schema": {
+                                "type": "object",
+                                "description": "one server-sent event: its seq, type and JSON",
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "event": {"type": "string"},
+                                    "data": {"type": "string"},
+                                },
+                            }
+                        },
                     },
                 },
                 **_ERRORS,

@@ -8,14 +8,15 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from twsim.core.errors import ApiError
+from twsim.server.guard import in_time
 
 
 async def read(request: web.Request) -> MultiMapping[Any]:
     """The request's form parameters; a body that cannot be read as a form is a 400."""
     try:
-        return await request.post()
-    except web.HTTPException:
-        raise  # e.g. 413, a body over the size limit
+        return await in_time(request, request.post())
+    except (web.HTTPException, ApiError):
+        raise  # e.g. 413, a body over the size limit; 408, one that stalls
     except Exception:
         raise ApiError(
             20001, "The request body could not be read as form parameters", status=400

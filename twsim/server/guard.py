@@ -4,8 +4,9 @@ twsim runs next to a developer's browser, so every request passes these checks b
 handler sees it:
 
 - **Host**: only names twsim serves are answered: the bound address, 127.0.0.1,
-  localhost, [::1] (any loopback address), and the `server.allowed_hosts` patterns. A page
-  that rebinds its own name to 127.0.0.1 sends its own name, and is refused.
+  localhost, [::1] (any loopback address), the `server.allowed_hosts` patterns, and the
+  names of Twilio's REST API (api.twilio.com and its edges), which `twsim exec` routes
+  here. A page that rebinds its own name to 127.0.0.1 sends its own name, and is refused.
 - **Origin**: a state-changing request (anything but GET, HEAD, OPTIONS) whose `Origin`
   (or, without one, `Referer`) names a host outside that list, an opaque `null` origin,
   or `Sec-Fetch-Site: cross-site` is refused, so no other site's page can post a form to
@@ -13,10 +14,10 @@ handler sees it:
 - **Control token**: with `server.control_token` set, every control-plane request
   (`/_twsim/...`, apart from `health` and `openapi.json`) must carry it in the
   `X-Twsim-Token` header (or `Authorization: Bearer ...`, or a `twsim_token` cookie).
-- **Bodies**: a request body is read whole before the handler runs; one that has not
-  arrived after `server.body_timeout_s` is answered 408 and the connection closed, one
-  that cannot be read (bad chunking, a bad `Content-Encoding`) 400, one over the size
-  limit 413.
+- **Bodies**: a request body is read whole before the handler runs (a multipart one as it
+  is parsed); one that has not arrived after `server.body_timeout_s` is answered 408 and
+  the connection closed, one that cannot be read (bad chunking, a bad `Content-Encoding`)
+  400, one over the size limit 413.
 
 Refusals are Twilio-shaped errors, raised for the error middleware to answer.
 """
@@ -28,6 +29,7 @@ import hmac
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -36,6 +38,7 @@ from twsim.core.errors import ApiError
 from twsim.core.hosts import HostPatterns, host_of, is_loopback, normalize
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+T = TypeVar("T")
 
 CONTROL_PREFIX = "/_twsim/"
 TOKEN_HEADER = "X-Twsim-Token"
@@ -64,6 +67,17 @@ class Guard:
         """True for a host name this gateway answers to."""
         return host is not None and (is_loopback(host) or self.hosts.matches_name(host))
 
+    def answers(self, host: str | None) -> bool:
+        """`serves`, or a name of Twilio's REST API, which `twsim exec` routes here."""
+        return self.serves(host) or (host is not None and _is_twilio_api(host))
+
+
+def _is_twilio_api(host: str) -> bool:
+    """api.twilio.com, api.REGION.twilio.com or api.EDGE.REGION.twilio.com: names no page
+    can be served from, so rebinding cannot reach the gateway through them."""
+    labels = host.split(".")
+    return 3 <= len(labels) <= 5 and labels[0] == "api" and labels[-2:] == ["twilio", "com"]
+
 
 GUARD = web.AppKey("guard", Guard)
 BODY_READ = web.RequestKey("twsim_body_read", bool) if hasattr(web, "RequestKey") else "twsim.body"
@@ -84,7 +98,7 @@ def _check_host(guard: Guard, request: web.Request) -> None:
     raw = request.headers.get("Host")
     if raw is None:
         return  # HTTP/1.0 without a Host: no browser sends that
-    if not guard.serves(host_of(raw)):
+    if not guard.answers(host_of(raw)):
         raise _refuse(
             f"Host {raw[:100]!r} is not served here; twsim answers its bound address, "
             "127.0.0.1, localhost and [::1] (add names to server.allowed_hosts)"
@@ -136,17 +150,22 @@ def _check_token(guard: Guard, request: web.Request) -> None:
         )
 
 
-async def _read_body(guard: Guard, request: web.Request) -> None:
+async def in_time(request: web.Request, reading: Awaitable[T]) -> T:
+    """Await `reading` (of the request's body) within `server.body_timeout_s`: 408 after."""
+    limit = request.app[GUARD].body_timeout_s
     try:
-        async with asyncio.timeout(guard.body_timeout_s):
-            await request.read()
+        async with asyncio.timeout(limit):
+            return await reading
     except TimeoutError:
         raise ApiError(
-            20001,
-            f"The request body did not arrive within {guard.body_timeout_s:g} s",
-            status=408,
+            20001, f"The request body did not arrive within {limit:g} s", status=408
         ) from None
-    except web.HTTPRequestEntityTooLarge:
+
+
+async def _read_body(request: web.Request) -> None:
+    try:
+        await in_time(request, request.read())
+    except (ApiError, web.HTTPRequestEntityTooLarge):
         raise
     except Exception as exc:  # bad chunking, a bad Content-Encoding, a cut connection
         reason = str(exc).strip()[:200] or type(exc).__name__
@@ -161,6 +180,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method not in SAFE_METHODS:
         _check_origin(settings, request)
     _check_token(settings, request)
-    if request.body_exists:
-        await _read_body(settings, request)
+    # a multipart body is read as it is parsed (forms.read, within the same time limit)
+    if request.body_exists and request.content_type != "multipart/form-data":
+        await _read_body(request)
     return await handler(request)
