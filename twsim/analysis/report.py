@@ -17,6 +17,8 @@ from typing import Any
 
 from twsim.analysis import figures
 from twsim.analysis.histograms import new_histogram, percentiles, record_ms
+from twsim.analysis.side_effects import KINDS as SIDE_EFFECT_KINDS
+from twsim.analysis.side_effects import SideEffects, SideEffectsBuilder
 from twsim.analysis.tallies import ZERO, OutboundTally, TextTally, Totals, ratio
 from twsim.core.pricing import Charge, PriceTable, format_money
 from twsim.model.events import (
@@ -64,10 +66,14 @@ class ReportBuilder:
         self.planned = 0
         self.first_t: float | None = None
         self.last_t = 0.0
+        self.side_effects = SideEffectsBuilder()
 
     # -- folding -------------------------------------------------------------------------------
     def add(self, event: Event) -> None:
         kind = type(event)
+        if kind in _OBSERVED:  # the app's other channels: no part of the run's duration
+            self.side_effects.add(event)
+            return
         if kind in _NOT_TRAFFIC:
             return  # the gateway's set-up, not part of the run: no effect on its duration
         if kind is not SendPlanned:
@@ -176,6 +182,7 @@ class ReportBuilder:
 
 
 _NOT_TRAFFIC: frozenset[type[Event]] = frozenset({NumberChanged, Reset})
+_OBSERVED: frozenset[type[Event]] = frozenset(SIDE_EFFECT_KINDS)
 
 _HANDLERS: dict[type[Event], Callable[[ReportBuilder, Any], None]] = {
     InboundReceived: ReportBuilder._inbound_received,
@@ -216,6 +223,7 @@ class Report:
     total_cost: Decimal
     duration_s: float
     extra: dict[str, Any] = field(default_factory=dict)
+    side_effects: SideEffects | None = None  # None when nothing was observed
 
     @classmethod
     def from_builder(cls, b: ReportBuilder) -> Report:
@@ -239,7 +247,8 @@ class Report:
             "replies": ratio(by_origin["reply"].count, n),
             "api": ratio(by_origin["api"].count, n),
         }
-        return cls(
+        side_effects = b.side_effects.result(b.inbound)
+        report = cls(
             currency=b.currency,
             inbound=inbound,
             outbound=outbound,
@@ -264,7 +273,12 @@ class Report:
             auto_replies=b.auto_replies,
             total_cost=inbound.cost + outbound.cost,
             duration_s=round(b.last_t - (b.first_t or 0.0), 3),
+            side_effects=side_effects,
         )
+        if side_effects is not None:
+            side_effects.extend(report.by_position, "position")
+            side_effects.extend(report.worst_senders, "sender")
+        return report
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -290,6 +304,7 @@ class Report:
             "auto_replies": self.auto_replies,
             "total_cost": format_money(self.total_cost),
             "duration_s": self.duration_s,
+            **({"side_effects": self.side_effects.to_json()} if self.side_effects else {}),
             **self.extra,
         }
 

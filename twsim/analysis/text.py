@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from twsim.analysis.report import Report
+from twsim.analysis.side_effects import COLUMNS, SideEffects
 
 ERROR_NAMES = {
     11200: "HTTP retrieval failure",
@@ -108,10 +109,11 @@ def render(report: Report, title: str = "twsim report") -> str:
                     str(p["outbound"]),
                     f"{p['amplification']:.2f}",
                     cur + p["cost"],
+                    *_effect_cells(p),
                 ]
                 for p in r["by_position"][:8]
             ],
-            ["position", "inbound", "outbound", "per text", "cost"],
+            ["position", "inbound", "outbound", "per text", "cost", *_effect_heads(report)],
         )
     if r["worst_senders"]:
         out.append("")
@@ -124,11 +126,15 @@ def render(report: Report, title: str = "twsim report") -> str:
                     str(s["outbound"]),
                     f"{s['amplification']:.2f}",
                     cur + s["cost"],
+                    *_effect_cells(s),
                 ]
                 for s in r["worst_senders"]
             ],
-            ["sender", "texts", "caused", "per text", "cost"],
+            ["sender", "texts", "caused", "per text", "cost", *_effect_heads(report)],
         )
+    if report.side_effects is not None:
+        out.append("")
+        out += side_effect_lines(report.side_effects)
     repeated = [x for x in r["repeated_answers"] if "sender" in x]
     if repeated:
         more = sum(x.get("more", 0) for x in r["repeated_answers"])
@@ -182,6 +188,77 @@ def render(report: Report, title: str = "twsim report") -> str:
     return "\n".join(out)
 
 
+def _effect_heads(report: Report) -> list[str]:
+    """Side-effect column headings (per text), when the run observed any."""
+    return [f"{head}/text" for _, head in COLUMNS] if report.side_effects else []
+
+
+def _effect_cells(row: dict[str, Any]) -> list[str]:
+    return [f"{row[key]:.2f}" for key, _ in COLUMNS if key in row]
+
+
+def side_effect_lines(side: SideEffects) -> list[str]:
+    """The report's "side effects" block: per text, in total, and what no text was given."""
+    t, u, n = side.total, side.unattributed, side.texts
+    per = side.per_text
+
+    def each(value: float) -> str:
+        return f"{value / n:.2f}" if n else "-"
+
+    rows = [
+        ["emails", f"{per['emails']:.2f}", str(t.emails), str(u.emails)],
+        ["log lines", f"{per['log_lines']:.2f}", str(t.log_lines), str(u.log_lines)],
+        ["  errors", each(t.log_errors), str(t.log_errors), ""],
+        ["db rows", f"{per['db_rows']:.2f}", str(t.db_rows), str(u.db_rows)],
+        *[[f"  {name}", each(rows), str(rows), ""] for name, rows in side.rows_by_table.items()],
+        ["app CPU ms", f"{per['app_cpu_ms']:.1f}", f"{t.app_cpu_ms:.1f}", f"{u.app_cpu_ms:.1f}"],
+        ["app RSS peak MB", f"+{per['app_rss_peak_mb']:.3f}", f"{side.rss_peak:.1f}", ""],
+    ]
+    out = ["side effects (per inbound text, in total, and not attributed to any text):"]
+    out += _table(rows, ["", "per text", "total", "unattributed"])
+    missing = [
+        name
+        for name, key in (("email", "smtp"), ("logs", "logs"), ("databases", "databases"))
+        if not side.watched.get(key)
+    ] + ([] if side.watched.get("pids") else ["the app's process"])
+    if missing:
+        out.append(f"  (not watched: {', '.join(missing)})")
+    if side.subjects:
+        to = ", ".join(f"{who} ({count})" for who, count in list(side.recipients.items())[:3])
+        out.append(f"inbox: {t.emails} email(s) to {to}")
+        out += [f"  {count:>4} x {subject!r}" for subject, count in side.subjects]
+    out += [f"observer warning: {warning}" for warning in side.warnings[:5]]
+    return out
+
+
+def _side_figures(side: SideEffects | None) -> dict[str, Any]:
+    """Side-effect rows of the side by side ("-" for a run that observed nothing)."""
+    figures: dict[str, Any] = {
+        "emails": "-",
+        "  per text": "-",
+        "log lines": "-",
+        "  per text ": "-",
+        "db rows": "-",
+        "  per text  ": "-",
+        "app CPU ms per text": "-",
+        "app RSS peak MB": "-",
+    }
+    if side is not None:
+        per, t = side.per_text, side.total
+        values = [
+            t.emails,
+            f"{per['emails']:.2f}",
+            t.log_lines,
+            f"{per['log_lines']:.2f}",
+            t.db_rows,
+            f"{per['db_rows']:.2f}",
+            f"{per['app_cpu_ms']:.1f}",
+            f"{side.rss_peak:.1f}",
+        ]
+        figures = dict(zip(figures, values, strict=True))
+    return figures  # the "per text" keys differ by trailing spaces, hidden by the padding
+
+
 def side_by_side(left: Report, right: Report, names: tuple[str, str]) -> str:
     """Two reports' headline figures next to each other."""
 
@@ -200,7 +277,9 @@ def side_by_side(left: Report, right: Report, names: tuple[str, str]) -> str:
             + sum(x.get("more", 0) for x in r["repeated_answers"]),
             "webhook p99 ms": _ms(r["webhook"]["latency_ms"]["p99"]),
             "errors": sum(r["errors"].values()),
+            **(_side_figures(report.side_effects) if observed else {}),
         }
 
+    observed = left.side_effects is not None or right.side_effects is not None
     a, b = figures(left), figures(right)
     return "\n".join(_table([[k, str(a[k]), str(b[k])] for k in a], ["", names[0], names[1]]))
