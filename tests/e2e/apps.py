@@ -186,10 +186,13 @@ class Unaccepting:
 
 class RawServer:
     """A loopback server that answers every request with the same raw bytes, then closes:
-    for answers no web framework would produce (no Content-Type, broken HTTP)."""
+    for answers no web framework would produce (no Content-Type, broken HTTP). With
+    `more`, the answer goes out in parts, `pause_s` apart (a slow, chunked answer)."""
 
-    def __init__(self, answer: bytes) -> None:
+    def __init__(self, answer: bytes, *more: bytes, pause_s: float = 0.0) -> None:
         self.answer = answer
+        self.more = more
+        self.pause_s = pause_s
         self.requests = 0
         self._server: asyncio.Server | None = None
 
@@ -208,6 +211,10 @@ class RawServer:
             await reader.readuntil(b"\r\n\r\n")
             writer.write(self.answer)
             await writer.drain()
+            for part in self.more:
+                await asyncio.sleep(self.pause_s)  # the app being slow, not the test waiting
+                writer.write(part)
+                await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from twsim.analysis.report import Report
@@ -58,6 +59,20 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     return lines
 
 
+def _attribution_line(r: dict[str, Any]) -> str:
+    """How each outbound message was tied to a text, and what no text caused."""
+    counts = ", ".join(f"{how} {n}" for how, n in r["attribution"].items() if n)
+    line = f"attributed: {counts or 'nothing sent'}"
+    unattributed = r["unattributed"]
+    if unattributed["count"]:
+        line += (
+            f"\nunattributed: {unattributed['count']} message(s) no text caused "
+            f"({unattributed['segments']} segments, {unattributed['cost']}), "
+            "in the totals above but not per text"
+        )
+    return line
+
+
 def render(report: Report, title: str = "twsim report") -> str:
     r = report.to_json()
     cur = "$" if r["currency"] == "USD" else r["currency"] + " "
@@ -88,11 +103,17 @@ def render(report: Report, title: str = "twsim report") -> str:
         ],
         ["", "messages", "segments", "cost"],
     )
+    if Decimal(r["carrier_fees"]):
+        out.append(
+            f"  (costs include {cur}{r['carrier_fees']} of carrier fees; a message's Twilio "
+            "`price` leaves them out)"
+        )
     out.append("")
     out.append(
         f"amplification: {amp['messages']:.2f} outbound messages, {amp['segments']:.2f} segments and "
         f"{cur}{amp['cost']:.4f} per inbound text ({amp['replies']:.2f} replies + {amp['api']:.2f} REST sends)"
     )
+    out.append(_attribution_line(r))
     if r["outbound"]["by_status"]:
         out.append(
             "outbound by status: "
@@ -151,6 +172,12 @@ def render(report: Report, title: str = "twsim report") -> str:
         f"webhooks: {webhook['requests']} requests, {webhook['failures']} failed; latency ms "
         f"p50 {_ms(lat['p50'])}  p90 {_ms(lat['p90'])}  p99 {_ms(lat['p99'])}  max {_ms(lat['max'])}"
     )
+    queued = webhook.get("queued", {})
+    if queued.get("webhooks"):
+        out.append(
+            f"  {queued['webhooks']} waited for a free connection to their app first "
+            f"(included above): p99 {_ms(queued['p99'])}  max {_ms(queued['max'])} ms"
+        )
     if r["callbacks"]["requests"]:
         out.append(
             f"status callbacks: {r['callbacks']['requests']} requests, {r['callbacks']['failures']} failed"

@@ -30,7 +30,7 @@ from twsim.gateway.cookies import ConversationCookies
 from twsim.gateway.urls import dialled_url, signing_url
 from twsim.gateway.webhook_client import WebhookResult
 from twsim.gateway.webhook_params import inbound_params
-from twsim.model.attribution import Cause
+from twsim.model.attribution import TWIML, Cause
 from twsim.model.events import TwimlExecuted, TwimlWarning, WebhookAttempt
 from twsim.model.records import Account, Message, PhoneNumber
 from twsim.model.state import OutboundRequest, Received, State
@@ -188,7 +188,7 @@ class InboundHandler:
                 assert answer.error is not None
                 outcome.error_code = answer.error.code
                 return answer, shown_url
-            cause = Cause(outcome.inbound.sid, attempt_sid, "twiml")
+            cause = Cause(outcome.inbound.sid, attempt_sid, TWIML)
             if answer.kind is AnswerKind.TEXT and answer.text:
                 self._reply(handling, MessageVerb(body=answer.text), doc_url, cause)
             if plan is None:
@@ -222,7 +222,12 @@ class InboundHandler:
         cookies = self.cookies.get(phone, number.phone_number)
         attribution = self.state.attribution
         attribution.opened(
-            inbound.sid, attempt_sid, account=account.sid, phone=phone, number=number.phone_number
+            inbound.sid,
+            attempt_sid,
+            account=account.sid,
+            phone=phone,
+            number=number.phone_number,
+            service=number.service_sid,
         )
         effects = self.state.effects
         effects.opened(inbound.sid, attempt_sid, phone)
@@ -259,6 +264,7 @@ class InboundHandler:
                 tries=result.attempts,
                 error_code=result.error_code,
                 error=result.error,
+                queued_ms=round(result.queued_s * 1000, 3) if result.queued_s > 1e-4 else None,
             )
         )
         return result, attempt_sid

@@ -43,7 +43,7 @@ class Gateway:
         self.state = State(self.config, clock=self.clock, prices=self.prices, events=self.events)
         self.background = Background()
         webhook = self.config.webhook
-        self.client = WebhookClient(self.clock)
+        self.client = WebhookClient(self.clock, webhook.max_connections_per_app)
         self.caller = AppCaller(
             self.client,
             settings=default_settings(
