@@ -81,10 +81,10 @@ class Diff:
     def side_effects(self) -> dict[str, Any] | None:
         """Per-text side effects before and after, and the rise (None: neither observed any)."""
         b, a = self.before.side_effects, self.after.side_effects
-        if b is None and a is None:
+        before = b.per_text if b is not None and b.observed else None
+        after = a.per_text if a is not None and a.observed else None
+        if before is None and after is None:
             return None
-        before = b.per_text if b is not None else None
-        after = a.per_text if a is not None else None
         rise = (
             {k: round(after[k] - before[k], 4) for k in after}
             if before is not None and after is not None

@@ -237,7 +237,7 @@ class Report:
     total_cost: Decimal
     duration_s: float
     extra: dict[str, Any] = field(default_factory=dict)
-    side_effects: SideEffects | None = None  # None when nothing was observed
+    side_effects: SideEffects | None = None  # the app's other channels (None: not folded)
 
     @classmethod
     def from_builder(cls, b: ReportBuilder) -> Report:
@@ -305,9 +305,8 @@ class Report:
             duration_s=round(b.last_t - (b.first_t or 0.0), 3),
             side_effects=side_effects,
         )
-        if side_effects is not None:
-            side_effects.extend(report.by_position, "position")
-            side_effects.extend(report.worst_senders, "sender")
+        side_effects.extend(report.by_position, "position")
+        side_effects.extend(report.worst_senders, "sender")
         return report
 
     def to_json(self) -> dict[str, Any]:

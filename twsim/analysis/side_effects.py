@@ -154,10 +154,9 @@ class SideEffectsBuilder:
             known = watched.setdefault(key, [])
             known.extend(v for v in values if v not in known)
 
-    def result(self, texts: Mapping[str, Text]) -> SideEffects | None:
-        """The figures over `texts` (inbound sid -> text), or None when nothing was observed."""
-        if not self.seen:
-            return None
+    def result(self, texts: Mapping[str, Text], count: int | None = None) -> SideEffects:
+        """The figures over `texts` (inbound sid -> text; `count` of them when the caller
+        only knows how many)."""
         by_position: dict[int, Effects] = {}
         by_sender: dict[str, Effects] = {}
         for sid, effects in self.per_inbound.items():
@@ -167,7 +166,8 @@ class SideEffectsBuilder:
             by_position.setdefault(text.position, Effects()).add(effects)
             by_sender.setdefault(text.sender, Effects()).add(effects)
         return SideEffects(
-            texts=len(texts),
+            observed=self.seen,
+            texts=len(texts) if count is None else count,
             watched=dict(self.watched),
             total=self.total,
             unattributed=self.unattributed,
@@ -193,6 +193,7 @@ def _table(event: DbRows) -> str:
 class SideEffects:
     """The app's side effects over a run: totals, per text, unattributed, and breakdowns."""
 
+    observed: bool  # whether the run watched anything (else every figure is 0)
     texts: int
     watched: dict[str, Any]
     total: Effects
@@ -219,7 +220,10 @@ class SideEffects:
         return {**self.total.columns(self.texts), "app_rss_peak_mb": self.rss_rise_per_text}
 
     def extend(self, rows: Iterable[dict[str, Any]], by: str) -> None:
-        """Add the side-effect columns to per-position (`by="position"`) or per-sender rows."""
+        """Add the side-effect columns to per-position (`by="position"`) or per-sender rows
+        (a run that watched nothing gets none: zeros there would claim what nobody saw)."""
+        if not self.observed:
+            return
         source: Mapping[Any, Effects] = self.by_position if by == "position" else self.by_sender
         for row in rows:
             effects = source.get(row[by], Effects())

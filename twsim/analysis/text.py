@@ -153,7 +153,7 @@ def render(report: Report, title: str = "twsim report") -> str:
             ],
             ["sender", "texts", "caused", "per text", "cost", *_effect_heads(report)],
         )
-    if report.side_effects is not None:
+    if report.side_effects is not None and report.side_effects.observed:
         out.append("")
         out += side_effect_lines(report.side_effects)
     repeated = [x for x in r["repeated_answers"] if "sender" in x]
@@ -217,7 +217,8 @@ def render(report: Report, title: str = "twsim report") -> str:
 
 def _effect_heads(report: Report) -> list[str]:
     """Side-effect column headings (per text), when the run observed any."""
-    return [f"{head}/text" for _, head in COLUMNS] if report.side_effects else []
+    side = report.side_effects
+    return [f"{head}/text" for _, head in COLUMNS] if side and side.observed else []
 
 
 def _effect_cells(row: dict[str, Any]) -> list[str]:
@@ -270,7 +271,7 @@ def _side_figures(side: SideEffects | None) -> dict[str, Any]:
         "app CPU ms per text": "-",
         "app RSS peak MB": "-",
     }
-    if side is not None:
+    if side is not None and side.observed:
         per, t = side.per_text, side.total
         values = [
             t.emails,
@@ -307,6 +308,6 @@ def side_by_side(left: Report, right: Report, names: tuple[str, str]) -> str:
             **(_side_figures(report.side_effects) if observed else {}),
         }
 
-    observed = left.side_effects is not None or right.side_effects is not None
+    observed = any(r.side_effects is not None and r.side_effects.observed for r in (left, right))
     a, b = figures(left), figures(right)
     return "\n".join(_table([[k, str(a[k]), str(b[k])] for k in a], ["", names[0], names[1]]))

@@ -38,6 +38,7 @@ def add_parser(subparsers: Any) -> None:
         default=1.0,
         help="run the schedule this many times faster (default 1)",
     )
+    options.add_observe(parser)
     options.add_record(parser)
     options.add_json(parser, "the report")
     options.add_quiet(parser)

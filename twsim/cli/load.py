@@ -5,15 +5,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from twsim.analysis.side_effects import SideEffects, SideEffectsBuilder
+from twsim.analysis.text import side_effect_lines
 from twsim.cli import options
 from twsim.cli.errors import CliError
 from twsim.cli.progress import Progress
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import verdict
-from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
+from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER, Config
 from twsim.config.shipped import load_prices
 from twsim.load.generator import Load, LoadResult, LoadSpec, render
+from twsim.model.clock import SystemClock
+from twsim.model.effect_attribution import EffectAttribution
+from twsim.model.events import EventLog
+from twsim.observe.observers import Observers
 from twsim.scenario.spec import read_rows
 
 
@@ -73,6 +80,7 @@ def add_parser(subparsers: Any) -> None:
         help="seconds before a webhook counts as failed (default 15)",
     )
     options.add_prices(parser, "price table for the cost estimate (default us)")
+    options.add_observe(parser)
     options.add_json(parser, "the result")
     options.add_quiet(parser)
     options.add_thresholds(parser)
@@ -97,22 +105,60 @@ def run(args: argparse.Namespace) -> int:
         method=args.method,
         timeout_s=args.timeout,
     )
-    load = Load(spec, load_prices(args.prices or "us"))
+    config = Config()  # only the side-effect options: the load mode runs no gateway
+    options.observe(args, config)
+    watch = config.observe
+    clock = SystemClock()
+    events = EventLog(clock)
+    effects = EffectAttribution(clock, config.attribution_window_s)
+    load = Load(spec, load_prices(args.prices or "us"), clock=clock, effects=effects)
+    observers = (
+        Observers(watch, events, effects, clock, app_port=urlsplit(args.url).port)
+        if watch.active
+        else None
+    )
 
     async def work() -> LoadResult:
         progress = Progress(
             lambda: f"{load.result.requests}/{spec.requests} done, {load.result.ok} ok",
             enabled=not args.quiet,
         )
+        if observers is not None:
+            await observers.start()
         progress.start()
         try:
-            return await load.run()
+            result = await load.run()
+            if observers is not None:
+                await observers.settle()
+            return result
         finally:
             await progress.stop()
+            if observers is not None:
+                await observers.stop()
 
-    result = run_async(work())
+    try:
+        result = run_async(work())
+    except (OSError, LookupError, RuntimeError, ValueError) as exc:
+        raise CliError(str(exc), code=1) from None
+    side = side_effects(events, result.requests)
     p99 = result.to_json()["latency_ms"]["p99"]
     problems = options.thresholds(args).check(
-        result.amplification, result.total_cost, p99, sum(result.errors.values())
+        result.amplification, result.total_cost, p99, sum(result.errors.values()), side
     )
-    return verdict(args, problems, result.to_json, lambda: render(result, spec))
+
+    def as_json() -> dict[str, Any]:
+        return {**result.to_json(), "side_effects": side.to_json()}
+
+    def as_text() -> str:
+        text = render(result, spec)
+        return "\n".join([text, *side_effect_lines(side)]) if side.observed else text
+
+    return verdict(args, problems, as_json, as_text)
+
+
+def side_effects(events: EventLog, requests: int) -> SideEffects:
+    """The side effects the observers saw, over `requests` webhooks."""
+    builder = SideEffectsBuilder()
+    for event in events:
+        builder.add(event)
+    return builder.result({}, count=requests)

@@ -43,6 +43,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--to", metavar="NUMBER", help="send every text to this number instead of the recorded one"
     )
+    options.add_observe(parser)
     options.add_record(parser, "record the new run")
     options.add_json(parser, "the report")
     options.add_thresholds(parser)

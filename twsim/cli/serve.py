@@ -35,6 +35,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--sms-url", metavar="URL", help="send every number's inbound webhooks to URL"
     )
+    options.add_observe(parser)
     options.add_record(parser)
 
 
@@ -58,7 +59,31 @@ def banner(sim: Simulator, config: Config, record: str | None) -> list[str]:
     )
     if record:
         lines.append(f"  recording to    {record}")
+    lines += observing(sim)
     lines.append("Press Ctrl-C to stop.")
+    return lines
+
+
+def observing(sim: Simulator) -> list[str]:
+    """What the banner says about the observers of the app's side effects."""
+    observers = sim.observers
+    if observers is None:
+        return []
+    watch = observers.config
+    lines = []
+    if observers.smtp is not None:
+        lines.append(
+            f"  SMTP sink       {observers.smtp.address}   (point the app's SMTP host here; never relays)"
+        )
+    lines += [f"  watching log    {pattern}" for pattern in watch.logs]
+    lines += [f"  watching db     {db}" for db in observers.databases]
+    if observers.app is not None:
+        lines.append(f"  app             pid {observers.app.pid}: {watch.app_cmd}")
+    lines += [
+        f"  watching pid    {probe.pid}"
+        for probe in observers.probes
+        if observers.app is None or probe.pid != observers.app.pid
+    ]
     return lines
 
 

@@ -92,12 +92,17 @@ class Observers:
             ObserveStarted(
                 smtp=self.smtp.address if self.smtp else None,
                 logs=list(config.logs),
-                databases=[o.shown for o in self._observers if isinstance(o, DatabaseObserver)],
+                databases=self.databases,
                 pids=pids,
                 interval_s=config.interval_s,
             )
         )
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    @property
+    def databases(self) -> list[str]:
+        """The watched databases, as they may be shown (passwords masked)."""
+        return [o.shown for o in self._observers if isinstance(o, DatabaseObserver)]
 
     def _env(self) -> dict[str, str]:
         env = dict(self.app_env)
