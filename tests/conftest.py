@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from pg_server import PostgresServer
 
 from twsim.config.models import Config
 from twsim.config.reader import config_from_dict
@@ -51,3 +52,13 @@ async def serve_app(aiohttp_server: Any) -> AppFactory:
         return await aiohttp_server(app, host="127.0.0.1")  # type: ignore[no-any-return]
 
     return serve
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server for the session (on loopback, in a temporary folder): its URL."""
+    server = PostgresServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -83,6 +83,7 @@ class EffectAttribution:
 
     def closed(self, inbound: str) -> None:
         """A webhook for `inbound` ended (answered, failed or timed out)."""
+        now = self._clock.monotonic()  # before the observers look: what they see is before it
         self._settle()
         span = self._open.get(inbound)
         if span is None:
@@ -90,7 +91,6 @@ class EffectAttribution:
         span.in_flight -= 1
         if span.in_flight <= 0:
             del self._open[inbound]
-            now = self._clock.monotonic()
             self._closed.append((now, span))
             horizon = now - self.window_s - _KEEP_CLOSED_S
             while self._closed and self._closed[0][0] < horizon:
@@ -137,10 +137,10 @@ class EffectAttribution:
         return Cause(inbound, self._known.get(inbound), MENTION)
 
     def _active(self, start: float) -> Iterator[_Span]:
-        """Texts whose webhook was in flight at some point since `start`."""
+        """Texts whose webhook was in flight at some point after `start`."""
         yield from self._open.values()
         for closed_at, span in reversed(self._closed):
-            if closed_at < start:
+            if closed_at <= start:
                 return
             yield span
 

@@ -100,7 +100,9 @@ class AppProcess:
     async def _until_ready(self, host: str, port: int) -> None:
         while True:
             if self.process.returncode is not None:
-                await asyncio.sleep(0)  # let the last output in
+                if self._drain is not None:  # its last words, unless something holds the pipe
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(self._drain), 2.0)
                 raise RuntimeError(
                     f"the app exited with status {self.process.returncode} before "
                     f"{host}:{port} answered{self._tail()}"

@@ -1,0 +1,123 @@
+"""Database rows: a real SQLite file and a real PostgreSQL server, written by the test."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from twsim.model.clock import ManualClock
+from twsim.model.effect_attribution import EffectAttribution
+from twsim.model.events import DbRows, EventLog, ObserveWarning
+from twsim.observe.databases import DatabaseObserver
+from twsim.observe.witness import Witness
+
+SID = "SM" + "a" * 32
+
+
+def observer(url: str) -> tuple[DatabaseObserver, EffectAttribution]:
+    clock = ManualClock()
+    effects = EffectAttribution(clock, 0.0)
+    return DatabaseObserver(Witness(EventLog(clock), effects), url), effects
+
+
+def changes(o: DatabaseObserver) -> dict[str, tuple[int, int]]:
+    events = o.witness.events.of_type(DbRows)
+    o.witness.events.clear()
+    return {e.table: (e.delta, e.rows) for e in events}
+
+
+async def test_sqlite_rows_are_counted_per_table_as_deltas(tmp_path: Path) -> None:
+    path = tmp_path / "app.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE attempts (phone TEXT); CREATE TABLE audit (event TEXT);"
+        "INSERT INTO attempts VALUES ('+1555'), ('+1556');"
+    )
+    db.commit()
+    o, effects = observer(f"sqlite:///{path}")
+    await o.start()  # the starting point: two rows already there
+    assert changes(o) == {}
+
+    effects.opened(SID, "WA1", "+15551230001")
+    db.executemany("INSERT INTO attempts VALUES (?)", [("a",), ("b",), ("c",)])
+    db.execute("INSERT INTO audit VALUES ('invalid')")
+    db.commit()
+    await o.look()
+    assert changes(o) == {"attempts": (3, 5), "audit": (1, 1)}
+    assert all(e.inbound == SID for e in o.witness.events.of_type(DbRows))
+
+    db.execute("CREATE TABLE later (x)")  # a table created during the run counts from zero
+    db.execute("INSERT INTO later VALUES (1)")
+    db.execute("DELETE FROM audit")
+    db.commit()
+    await o.look()
+    assert changes(o) == {"later": (1, 1), "audit": (-1, 0)}
+    await o.look()
+    assert changes(o) == {}
+    await o.stop()
+    db.close()
+
+
+async def test_sqlite_is_opened_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "app.sqlite"
+    sqlite3.connect(path).executescript("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+    o, _ = observer(f"sqlite:///{path}")
+    await o.start()
+    before = path.read_bytes()
+    await o.look()
+    await o.stop()
+    assert path.read_bytes() == before
+
+
+async def test_a_database_that_is_not_there_is_a_warning_not_a_failure(tmp_path: Path) -> None:
+    path = tmp_path / "not-yet.sqlite"
+    o, _ = observer(f"sqlite:///{path}")
+    await o.start()
+    await o.look()
+    (warning,) = o.witness.events.of_type(ObserveWarning)  # said once
+    assert "does not exist" in warning.problem
+    sqlite3.connect(path).executescript("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+    await o.look()  # the starting point, once it exists
+    sqlite3.connect(path).executescript("INSERT INTO t VALUES (2);")
+    await o.look()
+    assert changes(o) == {"t": (1, 2)}
+    await o.stop()
+
+
+@pytest.fixture
+async def pg_database(postgres: str) -> AsyncIterator[str]:
+    """A fresh database on the session's PostgreSQL server: its URL."""
+    name = "app_" + uuid.uuid4().hex[:12]
+    async with await psycopg.AsyncConnection.connect(postgres, autocommit=True) as admin:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    url = postgres.rpartition("/")[0] + "/" + name
+    yield url
+    async with await psycopg.AsyncConnection.connect(postgres, autocommit=True) as admin:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+async def test_postgresql_rows_are_counted_per_table(pg_database: str) -> None:
+    async with await psycopg.AsyncConnection.connect(pg_database, autocommit=True) as app:
+        await app.execute("CREATE TABLE attempts (id serial PRIMARY KEY, phone text)")
+        await app.execute("CREATE SCHEMA audit")
+        await app.execute("CREATE TABLE audit.events (id serial, what text)")
+        await app.execute("INSERT INTO attempts (phone) VALUES ('+1555')")
+        o, _ = observer(pg_database)
+        await o.start()
+        for _ in range(4):
+            await app.execute("INSERT INTO attempts (phone) VALUES ('+1556')")
+        await app.execute("INSERT INTO audit.events (what) VALUES ('invalid'), ('invalid')")
+        await o.look()
+        assert changes(o) == {"attempts": (4, 5), "audit.events": (2, 2)}
+        await o.stop()
+
+
+async def test_a_password_is_never_shown(pg_database: str) -> None:
+    url = pg_database.replace("postgres@", "postgres:s3cret@")
+    o, _ = observer(url)
+    assert "s3cret" not in o.shown and "***" in o.shown
