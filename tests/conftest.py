@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -62,3 +64,14 @@ def postgres() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def pg_database(postgres: str) -> AsyncIterator[str]:
+    """A fresh database on the session's PostgreSQL server (dropped at the end): its URL."""
+    name = "app_" + uuid.uuid4().hex[:12]
+    async with await psycopg.AsyncConnection.connect(postgres, autocommit=True) as admin:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    yield postgres.rpartition("/")[0] + "/" + name
+    async with await psycopg.AsyncConnection.connect(postgres, autocommit=True) as admin:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -37,7 +37,7 @@ def test_a_mentioned_message_sid_wins_over_the_webhooks_in_flight() -> None:
 
 
 def test_a_mentioned_sender_means_their_latest_text() -> None:
-    clock, effects = rule()
+    _, effects = rule()
     effects.opened(SID_A, "WA1", ANN)
     effects.closed(SID_A)
     effects.opened(SID_B, "WA2", ANN)  # Ann texts again
@@ -62,9 +62,7 @@ def test_a_sid_mention_outranks_a_sender_mention() -> None:
 def test_unknown_mentions_fall_back_to_timing() -> None:
     _, effects = rule()
     effects.opened(SID_A, "WA1", ANN)
-    assert effects.cause("SM" + "f" * 32 + " from +19995550000") == Cause(
-        SID_A, "WA1", "in-flight"
-    )
+    assert effects.cause("SM" + "f" * 32 + " from +19995550000") == Cause(SID_A, "WA1", "in-flight")
 
 
 async def test_after_a_webhook_ends_its_window_holds_then_closes() -> None:

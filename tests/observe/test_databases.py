@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from twsim.model.clock import ManualClock
 from twsim.model.effect_attribution import EffectAttribution
@@ -74,31 +71,27 @@ async def test_sqlite_is_opened_read_only(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-async def test_a_database_that_is_not_there_is_a_warning_not_a_failure(tmp_path: Path) -> None:
+async def test_a_sqlite_file_created_during_the_run_counts_from_zero(tmp_path: Path) -> None:
     path = tmp_path / "not-yet.sqlite"
     o, _ = observer(f"sqlite:///{path}")
     await o.start()
     await o.look()
-    (warning,) = o.witness.events.of_type(ObserveWarning)  # said once
-    assert "does not exist" in warning.problem
-    sqlite3.connect(path).executescript("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
-    await o.look()  # the starting point, once it exists
-    sqlite3.connect(path).executescript("INSERT INTO t VALUES (2);")
+    sqlite3.connect(path).executescript("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2);")
     await o.look()
-    assert changes(o) == {"t": (1, 2)}
+    assert changes(o) == {"t": (2, 2)}
+    assert o.witness.events.of_type(ObserveWarning) == []
     await o.stop()
 
 
-@pytest.fixture
-async def pg_database(postgres: str) -> AsyncIterator[str]:
-    """A fresh database on the session's PostgreSQL server: its URL."""
-    name = "app_" + uuid.uuid4().hex[:12]
-    async with await psycopg.AsyncConnection.connect(postgres, autocommit=True) as admin:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    url = postgres.rpartition("/")[0] + "/" + name
-    yield url
-    async with await psycopg.AsyncConnection.connect(postgres, autocommit=True) as admin:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+async def test_a_database_that_cannot_be_read_is_a_warning_said_once(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-database.sqlite"
+    path.write_bytes(b"this is not SQLite" * 100)
+    o, _ = observer(f"sqlite:///{path}")
+    await o.start()
+    await o.look()
+    (warning,) = o.witness.events.of_type(ObserveWarning)
+    assert warning.observer == f"db sqlite:///{path}" and "DatabaseError" in warning.problem
+    await o.stop()
 
 
 async def test_postgresql_rows_are_counted_per_table(pg_database: str) -> None:

@@ -4,7 +4,8 @@ SQLite (`sqlite:///relative/path`, `sqlite:////absolute/path`) is opened read-on
 (`mode=ro`); PostgreSQL (`postgresql://...`, through psycopg 3) in read-only transactions.
 twsim never writes to the app's database. Every table outside the system schemas is
 counted at each look (tables created later are counted from zero); the first look is the
-starting point. A table whose count changed becomes a `db.rows` event with the change.
+starting point (a SQLite file the app has not created yet has no rows). A table whose
+count changed becomes a `db.rows` event with the change.
 
 Counting is exact (`count(*)`), which is cheap for the tables a test run fills; a look
 that fails (a locked or vanished database) is reported once as `observe.warning` and
@@ -32,16 +33,18 @@ class SqliteCounts:
         self.path = path
         self._db: sqlite3.Connection | None = None
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> sqlite3.Connection | None:
         if self._db is None:
             if not Path(self.path).exists():
-                raise FileNotFoundError(f"{self.path} does not exist (yet)")
+                return None  # not created yet: no tables, no rows
             uri = Path(self.path).resolve().as_uri() + "?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, timeout=1.0, check_same_thread=False)
         return self._db
 
     def _count(self) -> dict[str, int]:
         db = self._connect()
+        if db is None:
+            return {}
         tables = [
             name
             for (name,) in db.execute(
