@@ -60,6 +60,30 @@ async def test_sqlite_rows_are_counted_per_table_as_deltas(tmp_path: Path) -> No
     db.close()
 
 
+async def test_new_sqlite_rows_naming_a_sender_are_attributed_to_their_text(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "app.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE attempts (phone TEXT, code TEXT); INSERT INTO attempts VALUES ('+15550000000', 'x');"
+    )
+    o, effects = observer(f"sqlite:///{path}")
+    await o.start()
+    ann, bob = "+15551230001", "+15551230002"
+    effects.opened(SID, "WA1", ann)
+    effects.opened("SM" + "b" * 32, "WA2", bob)
+    db.executemany(
+        "INSERT INTO attempts VALUES (?, ?)",
+        [(ann, "CS1O1"), (bob, "CS1O1"), (ann, "CS1O1"), (None, "?")],
+    )
+    db.commit()
+    await o.look()
+    by = {(e.inbound, e.attributed): e.delta for e in o.witness.events.of_type(DbRows)}
+    assert by == {(SID, "mention"): 2, ("SM" + "b" * 32, "mention"): 1, (None, None): 1}
+    await o.stop()
+
+
 async def test_sqlite_is_opened_read_only(tmp_path: Path) -> None:
     path = tmp_path / "app.sqlite"
     sqlite3.connect(path).executescript("CREATE TABLE t (x); INSERT INTO t VALUES (1);")

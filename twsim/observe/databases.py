@@ -10,12 +10,19 @@ count changed becomes a `db.rows` event with the change.
 Counting is exact (`count(*)`), which is cheap for the tables a test run fills; a look
 that fails (a locked or vanished database) is reported once as `observe.warning` and
 tried again at the next look.
+
+For attribution, SQLite also reads the rows added since the last look (by rowid, at most
+`ROW_LIMIT` per table): when a table only grew, each new row whose values mention a
+MessageSid or a sender is attributed by that mention, the rest by timing. PostgreSQL
+rows are attributed by timing alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -25,6 +32,16 @@ from twsim.config.observing import shown_url
 from twsim.model.events import DbRows
 from twsim.observe.witness import Witness
 
+ROW_LIMIT = 10_000
+
+
+@dataclass(slots=True)
+class Counts:
+    """One look at a database: rows per table, and the new rows' text where it could be read."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    added: dict[str, list[str]] = field(default_factory=dict)
+
 
 class SqliteCounts:
     """Row counts of a SQLite database file, read through a read-only connection."""
@@ -32,6 +49,8 @@ class SqliteCounts:
     def __init__(self, path: str) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._last_rowid: dict[str, int] = {}
+        self._counted = False  # after the starting point, a table not seen before is new
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is None:
@@ -41,10 +60,11 @@ class SqliteCounts:
             self._db = sqlite3.connect(uri, uri=True, timeout=1.0, check_same_thread=False)
         return self._db
 
-    def _count(self) -> dict[str, int]:
+    def _count(self) -> Counts:
         db = self._connect()
+        counts = Counts()
         if db is None:
-            return {}
+            return counts
         tables = [
             name
             for (name,) in db.execute(
@@ -52,14 +72,41 @@ class SqliteCounts:
                 "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
             )
         ]
-        counts: dict[str, int] = {}
-        for name in tables:
-            quoted = '"' + name.replace('"', '""') + '"'
-            (counts[name],) = db.execute(f"SELECT count(*) FROM {quoted}").fetchone()
-        db.rollback()  # end the read transaction: never hold the app's writers back
+        try:
+            for name in tables:
+                quoted = '"' + name.replace('"', '""') + '"'
+                (counts.rows[name],) = db.execute(f"SELECT count(*) FROM {quoted}").fetchone()
+                added = self._added(db, name, quoted)
+                if added is not None:
+                    counts.added[name] = added
+        finally:
+            db.rollback()  # end the read transaction: never hold the app's writers back
+        self._counted = True
         return counts
 
-    async def __call__(self) -> dict[str, int]:
+    def _added(self, db: sqlite3.Connection, name: str, quoted: str) -> list[str] | None:
+        """The text of the rows added since the last look (None: not a rowid table)."""
+        last = self._last_rowid.get(name)
+        if last is None and not self._counted:  # the starting point: rows there do not count
+            try:
+                (top,) = db.execute(f"SELECT max(rowid) FROM {quoted}").fetchone()
+            except sqlite3.OperationalError:  # WITHOUT ROWID
+                return None
+            self._last_rowid[name] = int(top or 0)
+            return []
+        last = last or 0
+        try:
+            rows = db.execute(
+                f"SELECT rowid, * FROM {quoted} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (last, ROW_LIMIT),
+            ).fetchall()
+        except sqlite3.OperationalError:  # WITHOUT ROWID
+            return None
+        if rows:
+            self._last_rowid[name] = int(rows[-1][0])
+        return [" ".join(str(v) for v in row[1:] if v is not None) for row in rows]
+
+    async def __call__(self) -> Counts:
         # off the event loop: a count waits for the app's write lock at worst
         return await asyncio.to_thread(self._count)
 
@@ -93,13 +140,13 @@ class PostgresCounts:
             )
         return self._db
 
-    async def __call__(self) -> dict[str, int]:
+    async def __call__(self) -> Counts:
         db = await self._connect()
         async with db.cursor() as cursor:
             await cursor.execute(self._TABLES)
             tables = [(str(schema), str(name)) for schema, name in await cursor.fetchall()]
             if not tables:
-                return {}
+                return Counts()
             counts = sql.SQL(" UNION ALL ").join(
                 sql.SQL("SELECT {}, count(*) FROM {}").format(
                     sql.Literal(_table_name(schema, name)), sql.Identifier(schema, name)
@@ -107,7 +154,8 @@ class PostgresCounts:
                 for schema, name in tables
             )
             await cursor.execute(counts)
-            return {str(name): int(str(count)) for name, count in await cursor.fetchall()}
+            rows = {str(name): int(str(count)) for name, count in await cursor.fetchall()}
+            return Counts(rows)
 
     async def aclose(self) -> None:
         if self._db is not None:
@@ -153,16 +201,37 @@ class DatabaseObserver:
                 self.witness.warn(self.name, _problem(exc))
                 return
             self._since = self.witness.now()
-            last, self._last = self._last, counts
+            last, self._last = self._last, counts.rows
             if last is None:
                 return  # the starting point
-            for table in sorted(counts.keys() | last.keys()):
-                delta = counts.get(table, 0) - last.get(table, 0)
-                if delta:
-                    event = DbRows(
-                        database=self.shown, table=table, delta=delta, rows=counts.get(table, 0)
-                    )
+            for table in sorted(counts.rows.keys() | last.keys()):
+                now = counts.rows.get(table, 0)
+                delta = now - last.get(table, 0)
+                if not delta:
+                    continue
+                added = counts.added.get(table)
+                if delta > 0 and added is not None and len(added) == delta:
+                    self._report_rows(table, now, added, since)  # only grew: row by row
+                else:
+                    event = DbRows(database=self.shown, table=table, delta=delta, rows=now)
                     self.witness.saw(event, since=since)
+
+    def _report_rows(self, table: str, now: int, added: list[str], since: float) -> None:
+        """New rows, grouped by the text each is attributed to."""
+        groups: dict[tuple[str | None, str | None, str | None], int] = defaultdict(int)
+        for text in added:
+            groups[self.witness.attributed(text, since)] += 1
+        for (inbound, attempt, how), rows in groups.items():
+            event = DbRows(
+                inbound=inbound,
+                attempt=attempt,
+                database=self.shown,
+                table=table,
+                delta=rows,
+                rows=now,
+                attributed=how,
+            )
+            self.witness.emit(event)
 
     async def stop(self) -> None:
         await self.look()

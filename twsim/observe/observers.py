@@ -104,6 +104,20 @@ class Observers:
         """The watched databases, as they may be shown (passwords masked)."""
         return [o.shown for o in self._observers if isinstance(o, DatabaseObserver)]
 
+    async def watch_process(self, pid: int) -> ProcessProbe:
+        """Sample one more process tree from now on (an app started after the observers)."""
+        probe = ProcessProbe(self.witness, pid)
+        await self._add(probe)
+        self.probes.append(probe)
+        self.witness.events.emit(ObserveStarted(pids=[pid], interval_s=self.config.interval_s))
+        return probe
+
+    async def unwatch(self, probe: ProcessProbe) -> None:
+        """A last look at a process about to be stopped, and no more after."""
+        if probe in self._observers:
+            await self._look(probe)
+            self._observers.remove(probe)
+
     def _env(self) -> dict[str, str]:
         env = dict(self.app_env)
         if self.smtp is not None:
@@ -139,8 +153,7 @@ class Observers:
             self._ticker = None
         if self.app is not None:
             if self._app_probe is not None:
-                await self._look(self._app_probe)
-                self._observers.remove(self._app_probe)
+                await self.unwatch(self._app_probe)
                 self._app_probe = None
             await self.app.stop()
         for observer in reversed(self._observers):
