@@ -126,3 +126,20 @@ def test_a_redirected_text_stays_in_flight_until_its_last_request_ends() -> None
     effects.opened(SID_A, "WA2", ANN)  # a <Redirect> while the first is still open
     effects.closed(SID_A)
     assert effects.cause() == Cause(SID_A, "WA2", "in-flight")
+
+
+def test_under_a_crowd_observers_are_not_asked_to_look_at_every_webhook() -> None:
+    _, effects = rule()
+    looks: list[int] = []
+    effects.on_change(lambda: looks.append(1))
+    sids = ["SM" + f"{i:032x}" for i in range(5)]
+    for sid in sids:
+        effects.opened(sid, None, "")
+    # the first two starts could still be attributed; after that two are always in flight
+    assert len(looks) == 2
+    for sid in sids[:3]:
+        effects.closed(sid)
+    assert len(looks) == 2
+    effects.closed(sids[3])  # one left in flight: the next interval can be attributed
+    effects.closed(sids[4])
+    assert len(looks) == 4

@@ -16,7 +16,9 @@ recipient and may be seen a little after they happened (by sampling):
 When two or more texts are candidates at the first step that has any, the effect is
 unattributed: it is never spread over them. Observers look again whenever a webhook
 starts or ends (`settle` callbacks), so an app handling one text at a time has every
-effect attributed exactly.
+effect attributed exactly. Those looks are skipped while they could not help: when both
+the interval so far and the one about to start saw two or more texts in flight (under a
+flash crowd, timing attributes nothing, and looking at every webhook would cost CPU).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class EffectAttribution:
         self._known: OrderedDict[str, str | None] = OrderedDict()  # inbound -> latest attempt
         self._senders: OrderedDict[str, str] = OrderedDict()  # phone -> latest inbound
         self._settlers: list[Callable[[], None]] = []
+        self._seen: set[str] = set()  # texts in flight at some point since observers looked
 
     # -- what the gateway tells it -----------------------------------------------------------
     def on_change(self, settle: Callable[[], None]) -> Callable[[], None]:
@@ -71,7 +74,10 @@ class EffectAttribution:
 
     def opened(self, inbound: str, attempt: str | None, phone: str) -> None:
         """A webhook for `inbound`, texted by `phone`, started."""
-        self._settle()
+        if self._settlers:
+            after = len(self._open) + (inbound not in self._open)
+            self._settle_if_it_helps(after)
+            self._seen.add(inbound)
         span = self._open.get(inbound)
         if span is None:
             span = self._open[inbound] = _Span(inbound, attempt, phone)
@@ -84,10 +90,12 @@ class EffectAttribution:
     def closed(self, inbound: str) -> None:
         """A webhook for `inbound` ended (answered, failed or timed out)."""
         now = self._clock.monotonic()  # before the observers look: what they see is before it
-        self._settle()
         span = self._open.get(inbound)
         if span is None:
             return
+        ending = span.in_flight <= 1
+        if self._settlers and self._settle_if_it_helps(len(self._open) - ending) and ending:
+            self._seen.discard(inbound)  # the next interval starts after it ended
         span.in_flight -= 1
         if span.in_flight <= 0:
             del self._open[inbound]
@@ -152,9 +160,14 @@ class EffectAttribution:
             if closed_at <= start:
                 yield span
 
-    def _settle(self) -> None:
+    def _settle_if_it_helps(self, open_after: int) -> bool:
+        """Let observers look now, if the interval so far or the next one can be attributed."""
+        if len(self._seen) > 1 and open_after > 1:
+            return False
         for settle in tuple(self._settlers):
             settle()
+        self._seen = set(self._open)
+        return True
 
 
 def _one(spans: Iterator[_Span]) -> tuple[int, _Span | None]:
