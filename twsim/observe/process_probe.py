@@ -3,7 +3,9 @@
 Each look sums, over the process and all its descendants, the CPU time used since the
 last look (processes that started meanwhile count from their start; children that ended
 and were waited for count through their parent), resident memory, open file descriptors
-and threads, and reports them as an `app.sample` event.
+and threads, and reports them as an `app.sample` event. The tree itself is listed again
+every `TREE_EVERY` looks (a child that lives between two listings still counts, through
+its parent, once it has ended).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from twsim.model.events import AppSample
 from twsim.observe.witness import Witness
 
 MB = 1024 * 1024
+# listing a tree reads every process of the machine: done every few looks, not every look
+TREE_EVERY = 4
 
 
 def listening_pid(port: int) -> int:
@@ -40,6 +44,8 @@ class ProcessProbe:
         self._cpu: dict[int, float] = {}  # CPU seconds of each process at the last look
         self._reaped = 0.0  # CPU seconds of the root's waited-for children
         self._since = 0.0
+        self._tree: list[psutil.Process] = []
+        self._looks = 0
         self.cpu_s = 0.0
         self.rss_peak_mb = 0.0
 
@@ -70,7 +76,10 @@ class ProcessProbe:
             with root.oneshot():
                 times = root.cpu_times()
                 reaped = times.children_user + times.children_system
-            tree = [root, *root.children(recursive=True)]
+            if self._looks % TREE_EVERY == 0:
+                self._tree = [root, *root.children(recursive=True)]
+            self._looks += 1
+            tree = self._tree
         except psutil.Error:
             self.witness.warn(self.name, f"process {self.pid} has ended")
             self._root = None
