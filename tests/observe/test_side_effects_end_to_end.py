@@ -119,6 +119,25 @@ def test_a_burst_reports_exactly_what_each_text_caused(
     assert status == 3
     assert gated["threshold_violations"] == ["emails 1 per inbound text > 0.5"]
 
+    # replayed against the same app, the texts cause the same; diff compares the two runs
+    replayed = tmp_path / "replay.jsonl"
+    status, replay, _ = run(
+        [
+            "replay", str(record), "--app", f"http://127.0.0.1:{port}/sms", "--port", "0",
+            "--speed", "max", "--json", "--record", str(replayed),
+            *observe_args(tmp_path, pg_database, port),
+        ],
+        capsys,
+    )  # fmt: skip
+    assert status == 0
+    assert replay["side_effects"]["per_text"]["emails"] == 1.0
+    assert replay["side_effects"]["per_text"]["log_lines"] == N_LINES
+    assert replay["side_effects"]["per_text"]["db_rows"] == 2 * M_ROWS
+    status, diff, _ = run(["diff", str(record), str(replayed), "--json"], capsys)
+    assert status == 0
+    rise = diff["side_effects"]["increase"]
+    assert (rise["emails"], rise["log_lines"], rise["db_rows"]) == (0.0, 0.0, 0.0)
+
 
 def test_load_reports_the_same_side_effects(
     tmp_path: Path, pg_database: str, capsys: pytest.CaptureFixture[str]

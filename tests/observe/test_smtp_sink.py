@@ -109,6 +109,18 @@ async def test_mail_naming_an_inbound_text_is_attributed_to_it(sink: SmtpSink) -
     assert (event.inbound, event.attempt, event.attributed) == (SID, "WA1", "mention")
 
 
+async def test_mail_that_is_not_well_formed_is_still_recorded(sink: SmtpSink) -> None:
+    raw = b"Subject: =?bogus?Q?x?=\r\nContent-Type: multipart/mixed\r\n\r\n\xff\xfe not MIME at all"
+
+    def send_raw() -> None:
+        with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+            client.sendmail("app@x.test", ["prof@x.test"], raw)
+
+    await asyncio.to_thread(send_raw)
+    (event,) = emails(sink)
+    assert event.size >= len(raw) and event.to == ["prof@x.test"]  # SMTP ends it with CRLF
+
+
 def test_the_inbox_is_bounded_by_count_and_size() -> None:
     inbox = Inbox(max_messages=3, max_bytes=250)
     for seq in range(1, 6):

@@ -31,7 +31,17 @@ class Mail:
 
 
 def read_mail(content: bytes) -> Mail:
-    """Read `content` (the DATA of one SMTP transaction); malformed parts are kept as text."""
+    """Read `content` (the DATA of one SMTP transaction); what cannot be read stays text."""
+    try:
+        return _read(content)
+    except Exception:  # any message the app sends is recorded, however broken
+        raw = content.decode("utf-8", "replace")
+        return Mail(
+            "", _excerpt(raw), raw[:MENTION_LIMIT], raw[:RAW_LIMIT], len(raw) > RAW_LIMIT, 0
+        )
+
+
+def _read(content: bytes) -> Mail:
     message = _PARSER.parsebytes(content)
     assert isinstance(message, EmailMessage)  # what policy.default parses into
     subject = _flat(str(message.get("subject", "") or ""))
@@ -78,7 +88,11 @@ def _strip_attachments(message: EmailMessage) -> int:
         payload = part.get_payload(decode=True)
         size = len(payload) if isinstance(payload, bytes) else 0
         name = part.get_filename() or "unnamed"
-        part.set_content(f"[attachment {name!r}, {size} bytes, not kept by twsim]")
+        note = f"[attachment {name!r}, {size} bytes, not kept by twsim]"
+        try:
+            part.set_content(note)
+        except (TypeError, KeyError, ValueError):  # a part set_content will not take
+            part.set_payload(note)
     return count
 
 
