@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from aiohttp import web
 from apps import PHONE, Hit, TwilioApp, config_for, reply, twiml
 
+from twsim.cli.send import describe
 from twsim.model.events import InboundRejected, TwimlExecuted
 from twsim.server.simulator import Simulator
 
@@ -258,3 +260,41 @@ async def test_wait_reports_the_app_failure_with_its_code(
     assert body["replies"] == []
     _, listed = await call(http, "GET", sim.url + "/_twsim/messages?direction=inbound")
     assert [m["sid"] for m in listed["messages"]] == [body["inbound"]["sid"]]
+
+
+async def test_wait_shows_rest_sends_made_during_the_webhook_and_warnings_with_their_text(
+    app: TwilioApp, make_sim: Any
+) -> None:
+    clients: list[Any] = []
+
+    async def notify(request: web.Request, hit: Hit) -> web.StreamResponse:
+        await asyncio.to_thread(
+            clients[0].messages.create,
+            to="+12025550199",
+            from_=str(hit.get("To")),
+            body=f"{hit.get('From')} checked in",
+        )
+        return twiml('<Response><Message to="">oops</Message></Response>')
+
+    gw = await make_sim(config_for(app.route("/sms", notify)))
+    clients.append(gw.client())
+    async with aiohttp.ClientSession() as http:
+        status, body = await call(
+            http,
+            "POST",
+            gw.url + "/_twsim/inbound?wait=1",
+            data={"From": PHONE, "To": gw.number, "Body": "here"},
+        )
+    assert status == 200
+    assert body["replies"] == []
+    assert [(m["to"], m["body"]) for m in body["rest_sends"]] == [
+        ("+12025550199", f"{PHONE} checked in")
+    ]
+    assert body["rest_sends"][0]["inbound_sid"] == body["inbound"]["sid"]
+    [problem] = body["problems"]
+    assert problem["code"] == 14101 and problem["fatal"] is False
+    assert problem["message"].startswith('Invalid "To" attribute')
+    assert problem["more_info"].endswith("/14101")
+    printed = describe(status, body)
+    assert "REST    SM" in printed and "checked in" in printed
+    assert 'warning 14101 Invalid "To" attribute' in printed

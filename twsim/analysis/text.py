@@ -78,6 +78,11 @@ def render(report: Report, title: str = "twsim report") -> str:
     cur = "$" if r["currency"] == "USD" else r["currency"] + " "
     amp = r["amplification"]
     out = [title, "=" * len(title)]
+    if r["inbound"]["count"] and not r["webhook"]["requests"]:
+        out.append(
+            "NOTE: no webhook was sent: these texts were stored, not delivered to any app, "
+            "so the figures below say nothing about an app"
+        )
     out += _table(
         [
             [

@@ -11,7 +11,7 @@ from twsim.cli.progress import Progress
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import finish
 from twsim.config.models import DEFAULT_PORT
-from twsim.scenario.runner import run_burst
+from twsim.scenario.runner import NoWebhook, run_burst
 from twsim.scenario.spec import load_scenario
 
 
@@ -39,6 +39,7 @@ def add_parser(subparsers: Any) -> None:
         help="run the schedule this many times faster (default 1)",
     )
     options.add_observe(parser)
+    options.add_store_only(parser)
     options.add_record(parser)
     options.add_json(parser, "the report")
     options.add_quiet(parser)
@@ -64,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
                 force=args.force,
                 watch=None if args.quiet else Progress.watching,
                 speed=args.speed,
+                store_only=args.store_only,
             )
         )
+    except NoWebhook as exc:
+        raise CliError(str(exc)) from None
     except ConnectionError as exc:
         raise CliError(str(exc), code=1) from None
     return finish(result.report, args, f"twsim burst: {scenario.name}")

@@ -110,6 +110,14 @@ def add_record(
     parser.add_argument("--force", action="store_true", help="overwrite an existing recording")
 
 
+def add_store_only(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store-only",
+        action="store_true",
+        help="run even when a number has no webhook URL: its texts are stored, not delivered",
+    )
+
+
 def add_json(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--json", action="store_true", help=f"print {what} as JSON")
 

@@ -15,7 +15,7 @@ from twsim.cli.verdict import finish, read
 from twsim.config.models import DEFAULT_PORT
 from twsim.recording.journal import RecordingError
 from twsim.scenario.replay import inbound_texts
-from twsim.scenario.runner import run_replay
+from twsim.scenario.runner import NoWebhook, run_replay
 
 
 def add_parser(subparsers: Any) -> None:
@@ -44,6 +44,7 @@ def add_parser(subparsers: Any) -> None:
         "--to", metavar="NUMBER", help="send every text to this number instead of the recorded one"
     )
     options.add_observe(parser)
+    options.add_store_only(parser)
     options.add_record(parser, "record the new run")
     options.add_json(parser, "the report")
     options.add_thresholds(parser)
@@ -81,9 +82,12 @@ def run(args: argparse.Namespace) -> int:
         record=args.record,
         force=args.force,
         meta=meta,
+        store_only=args.store_only,
     )
     try:
         events = run_async(work)
+    except NoWebhook as exc:
+        raise CliError(str(exc)) from None
     except (RecordingError, ConnectionError) as exc:
         raise CliError(str(exc), code=1) from None
     return finish(build(events), args, f"twsim replay: {args.recording} at speed {speed_text}")

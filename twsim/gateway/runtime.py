@@ -22,6 +22,7 @@ from twsim.gateway.caller import AppCaller
 from twsim.gateway.carrier import Carrier
 from twsim.gateway.cookies import ConversationCookies
 from twsim.gateway.inbound import InboundHandler, InboundOutcome
+from twsim.gateway.media import MediaFetcher, loopback_only
 from twsim.gateway.webhook_client import WebhookClient
 from twsim.model.clock import Clock, SystemClock
 from twsim.model.events import EventLog
@@ -56,6 +57,7 @@ class Gateway:
         self.carrier = Carrier(
             self.state,
             caller=self.caller,
+            media=MediaFetcher(self.client, allows=loopback_only),
             background=self.background,
             timing=self.config.delivery.timing,
             clock=self.clock,
@@ -64,6 +66,7 @@ class Gateway:
         self.inbound = InboundHandler(
             self.state, caller=self.caller, cookies=self.cookies, webhook=webhook
         )
+        self.events.subscribe(self.inbound.on_event)
         # run once nothing is in flight, before `quiet` returns (observers take a last look)
         self.quiet_hooks: list[Callable[[], Awaitable[None]]] = []
 

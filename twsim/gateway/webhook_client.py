@@ -78,6 +78,17 @@ class WebhookResult:
         return self.body.decode("utf-8", errors="replace")
 
 
+@dataclass(slots=True)
+class Download:
+    """What fetching a media URL gave: status, type and size, or why it failed."""
+
+    url: str
+    status: int | None = None
+    content_type: str = ""
+    size: int = 0
+    error: str | None = None
+
+
 class _Failure(Exception):
     def __init__(self, kind: str, code: int, message: str) -> None:
         super().__init__(message)
@@ -129,6 +140,33 @@ class WebhookClient:
         if slots is None:
             slots = self._slots[origin] = asyncio.Semaphore(self._max_connections)
         return slots
+
+    async def fetch(self, url: str, *, max_bytes: int, timeout_s: float) -> Download:
+        """GET `url` as Twilio fetches media: its status, type and size (read to at most
+        `max_bytes` + 1), or the reason it could not be fetched."""
+        download = Download(url)
+        try:
+            async with (
+                self._origin_slots(url),
+                self._get_session().get(
+                    URL(url, encoded=True),
+                    headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
+                    timeout=aiohttp.ClientTimeout(total=timeout_s),
+                    allow_redirects=True,
+                    max_redirects=MAX_HTTP_REDIRECTS,
+                ) as response,
+            ):
+                download.status = response.status
+                download.content_type = response.content_type.lower()
+                size = 0
+                async for chunk in response.content.iter_any():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        break
+                download.size = size
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            download.error = str(exc) or type(exc).__name__
+        return download
 
     async def send(self, request: WebhookRequest) -> WebhookResult:
         due = self._clock.monotonic()

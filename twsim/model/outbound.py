@@ -85,6 +85,8 @@ class OutboundRules:
 
     def prepare(self, account: Account, request: OutboundRequest) -> Message:
         """The message `request` asks for, with its outcome decided; raises Twilio's error."""
+        if account.status != "active":
+            raise twilio_error(10001)
         to = phone.parse_to(request.to)
         service = self.directory.service(account, request.messaging_service_sid)
         if request.from_:

@@ -160,7 +160,7 @@ class State:
     def messages_of(self, account: Account) -> Iterable[Message]:
         """An account's messages, newest first."""
         messages = self.messages
-        for sid in reversed(self._order[account.sid]):
+        for sid in reversed(self._order.get(account.sid, ())):
             message = messages.get(sid)
             if message is not None:
                 yield message

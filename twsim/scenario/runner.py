@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,23 @@ from twsim.scenario.replay import replay
 from twsim.scenario.spec import Scenario
 from twsim.scenario.target import LocalTarget, RemoteTarget, Target, Text
 from twsim.server.simulator import Simulator
+
+
+class NoWebhook(ValueError):
+    """A run would text numbers whose texts go to no app."""
+
+
+def refuse_undelivered(target: Target, numbers: Iterable[str]) -> None:
+    """Refuse to start a run whose texts would be stored without reaching any app."""
+    webhooks = target.webhooks()
+    missing = sorted({n for n in numbers if n in webhooks and webhooks[n] is None})
+    if missing:
+        raise NoWebhook(
+            f"number {', '.join(missing)} has no webhook URL, so the texts would reach no app: "
+            "give the app's URL with --app URL (or sms_url in the config or scenario), or "
+            "--store-only to keep the texts without delivering them"
+        )
+
 
 # Shows a run's progress while its block runs: given what to show, the block to run it in.
 Watch = Callable[[Callable[[], str]], AbstractAsyncContextManager[None]]
@@ -94,6 +111,7 @@ async def run_burst(
     force: bool = False,
     watch: Watch | None = None,
     speed: float = 1.0,
+    store_only: bool = False,
 ) -> BurstResult:
     """Run `scenario` against a gateway in this process or the one at `sim_url`.
 
@@ -109,10 +127,11 @@ async def run_burst(
     async with connect(
         config=config, sim=sim, sim_url=sim_url, port=port, record=record, force=force, meta=meta
     ) as c:
+        to = scenario.to[0] if scenario.to else c.number
+        if not store_only:
+            refuse_undelivered(c.target, [to])
         unsubscribe = c.sim.gateway.events.subscribe(live.add) if c.sim is not None else None
-        burst = Burst(
-            scenario, c.target, to=scenario.to[0] if scenario.to else c.number, speed=speed
-        )
+        burst = Burst(scenario, c.target, to=to, speed=speed)
         watching = watch(lambda: progress_line(burst, live)) if watch else nullcontext()
         try:
             async with watching:
@@ -134,6 +153,7 @@ async def run_replay(
     record: str | Path | None = None,
     force: bool = False,
     meta: dict[str, Any] | None = None,
+    store_only: bool = False,
 ) -> list[Event]:
     """Replay `texts` against a gateway in this process or the one at `sim_url`; the events."""
     async with connect(
@@ -145,6 +165,8 @@ async def run_replay(
         meta=meta,
         source="replay",
     ) as c:
+        if not store_only:
+            refuse_undelivered(c.target, {t.to for t in texts})
         await replay(texts, c.target, speed=speed)
         if c.sim is not None:  # everything this gateway did: what its recording holds
             return list(c.sim.gateway.events)

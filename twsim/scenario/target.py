@@ -47,6 +47,10 @@ class Text:
 class Target(Protocol):
     def send(self, text: Text, lateness_s: float) -> None: ...
 
+    def webhooks(self) -> dict[str, str | None]:
+        """The gateway's numbers, each with the URL its texts go to (None: stored only)."""
+        ...
+
     def listen(self, listener: ReplyListener) -> None: ...
 
     async def quiet(self, timeout: float | None = None) -> None: ...
@@ -95,6 +99,9 @@ class LocalTarget:
     def listen(self, listener: ReplyListener) -> None:
         self._listeners.append(listener)
 
+    def webhooks(self) -> dict[str, str | None]:
+        return self.gateway.state.directory.webhooks()
+
     def _on_event(self, event: Event) -> None:
         if isinstance(event, MessageCreated | AutoReply):
             for listener in self._listeners:
@@ -128,6 +135,7 @@ class RemoteTarget:
     _poller: asyncio.Task[None] | None = None
     _sends: set[asyncio.Task[None]] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
+    _webhooks: dict[str, str | None] = field(default_factory=dict)
 
     async def open(self) -> RemoteTarget:
         self._session = aiohttp.ClientSession(
@@ -141,6 +149,7 @@ class RemoteTarget:
             await self._session.close()
             raise ConnectionError(f"cannot reach twsim at {self.url}: {exc}") from None
         self._start_seq = self._since = int(health.get("last_seq", 0))
+        self._webhooks = dict(health.get("webhooks") or {})
         self._poller = asyncio.get_running_loop().create_task(self._poll())
         return self
 
@@ -169,6 +178,9 @@ class RemoteTarget:
 
     def listen(self, listener: ReplyListener) -> None:
         self._listeners.append(listener)
+
+    def webhooks(self) -> dict[str, str | None]:
+        return dict(self._webhooks)
 
     async def _poll(self) -> None:
         assert self._session is not None

@@ -41,8 +41,18 @@ def outcome_view(outcome: InboundOutcome) -> dict[str, Any]:
         "inbound": message_view(outcome.inbound),
         "webhook": [a.to_json() for a in outcome.attempts],
         "replies": [message_view(m) for m in outcome.replies],
+        "rest_sends": [message_view(m) for m in outcome.sends],
         "error_code": outcome.error_code,
         "warnings": outcome.warnings,
+        "problems": [
+            {
+                "code": p.code,
+                "message": p.message,
+                "more_info": p.more_info,
+                "fatal": getattr(p, "fatal", True),
+            }
+            for p in outcome.problems
+        ],
     }
 
 
@@ -146,6 +156,7 @@ async def health(request: web.Request) -> web.Response:
             "events": len(gateway.events),
             "last_seq": gateway.events.last_seq,
             "busy": gateway.busy,
+            "webhooks": gateway.state.directory.webhooks(),
         }
     )
 
