@@ -98,3 +98,19 @@ def test_a_report_without_observers_says_nothing_was_watched(
     assert side["watched"] == {} and side["totals"]["emails"] == 0
     assert main(["report", str(sample)]) == 0
     assert "side effects" not in capsys.readouterr().out  # nothing watched: no block
+
+
+def test_observers_that_cannot_start_are_a_one_line_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--port", "0", "--observe-pid", "4194303"]) == 1
+    assert "cannot observe process 4194303" in capsys.readouterr().err
+    status = main(
+        [
+            "burst", "classroom", "--app", "http://127.0.0.1:9/sms", "--port", "0", "--quiet",
+            "--app-cmd", "echo 'the app needs DATABASE_URL'; exit 3",
+        ]
+    )  # fmt: skip
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "exited with status 3" in err and "the app needs DATABASE_URL" in err

@@ -11,6 +11,7 @@ from twsim.cli.progress import Progress
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import finish
 from twsim.config.models import DEFAULT_PORT
+from twsim.observe.observers import ObserveError
 from twsim.scenario.runner import NoWebhook, run_burst
 from twsim.scenario.spec import load_scenario
 
@@ -70,6 +71,6 @@ def run(args: argparse.Namespace) -> int:
         )
     except NoWebhook as exc:
         raise CliError(str(exc)) from None
-    except ConnectionError as exc:
+    except (ConnectionError, ObserveError) as exc:
         raise CliError(str(exc), code=1) from None
     return finish(result.report, args, f"twsim burst: {scenario.name}")

@@ -20,7 +20,7 @@ from twsim.load.generator import Load, LoadResult, LoadSpec, render
 from twsim.model.clock import SystemClock
 from twsim.model.effect_attribution import EffectAttribution
 from twsim.model.events import EventLog
-from twsim.observe.observers import Observers
+from twsim.observe.observers import ObserveError, Observers
 from twsim.scenario.spec import read_rows
 
 
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = run_async(work())
-    except (OSError, LookupError, RuntimeError, ValueError) as exc:
+    except ObserveError as exc:
         raise CliError(str(exc), code=1) from None
     side = side_effects(events, result.requests)
     p99 = result.to_json()["latency_ms"]["p99"]

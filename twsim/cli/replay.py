@@ -13,6 +13,7 @@ from twsim.cli.errors import CliError
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import finish, read
 from twsim.config.models import DEFAULT_PORT
+from twsim.observe.observers import ObserveError
 from twsim.recording.journal import RecordingError
 from twsim.scenario.replay import inbound_texts
 from twsim.scenario.runner import NoWebhook, run_replay
@@ -88,6 +89,6 @@ def run(args: argparse.Namespace) -> int:
         events = run_async(work)
     except NoWebhook as exc:
         raise CliError(str(exc)) from None
-    except (RecordingError, ConnectionError) as exc:
+    except (RecordingError, ConnectionError, ObserveError) as exc:
         raise CliError(str(exc), code=1) from None
     return finish(build(events), args, f"twsim replay: {args.recording} at speed {speed_text}")

@@ -10,8 +10,10 @@ from typing import Any
 
 from twsim import __version__
 from twsim.cli import options
+from twsim.cli.errors import CliError
 from twsim.cli.running import run as run_async
 from twsim.config.models import DEFAULT_HOST, DEFAULT_PORT, Config
+from twsim.observe.observers import ObserveError
 from twsim.server.simulator import Simulator
 
 
@@ -105,5 +107,8 @@ def run(args: argparse.Namespace) -> int:
         await sim.stop()
         print("twsim stopped.")
 
-    run_async(serve())
+    try:
+        run_async(serve())
+    except ObserveError as exc:
+        raise CliError(str(exc), code=1) from None
     return 0

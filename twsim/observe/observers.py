@@ -30,6 +30,10 @@ from twsim.observe.smtp_sink import SmtpSink
 from twsim.observe.witness import Observer, Witness
 
 
+class ObserveError(RuntimeError):
+    """The observers could not start (a port taken, no such process, the app did not start)."""
+
+
 class Observers:
     """Every observer of a run, with the app process when twsim starts it."""
 
@@ -58,7 +62,7 @@ class Observers:
     async def start(self) -> None:
         config, witness = self.config, self.witness
         if config.app_cmd and self.app_port is None:
-            raise ValueError(
+            raise ObserveError(
                 "--app-cmd needs the port the app listens on: --observe-port PORT "
                 "(or an app URL with a port)"
             )
@@ -85,6 +89,9 @@ class Observers:
                 self.probes.append(probe)
                 if self.app is not None and pid == self.app.pid:
                     self._app_probe = probe
+        except (OSError, LookupError, RuntimeError, ValueError) as exc:
+            await self.stop()
+            raise ObserveError(str(exc)) from exc
         except BaseException:
             await self.stop()
             raise
