@@ -7,8 +7,8 @@ counted at each look (tables created later are counted from zero); the first loo
 starting point (a SQLite file the app has not created yet has no rows). A table whose
 count changed becomes a `db.rows` event with the change.
 
-Counting is exact (`count(*)`), which is cheap for the tables a test run fills; a look
-that fails (a locked or vanished database) is reported once as `observe.warning` and
+Counting is exact (`count(*)`), which is cheap for the tables a test run fills (SQLite is
+not counted again while `PRAGMA data_version` says nobody committed); a look that fails (a locked or vanished database) is reported once as `observe.warning` and
 tried again at the next look.
 
 For attribution, SQLite also reads the rows added since the last look (by rowid, at most
@@ -51,6 +51,8 @@ class SqliteCounts:
         self._db: sqlite3.Connection | None = None
         self._last_rowid: dict[str, int] = {}
         self._counted = False  # after the starting point, a table not seen before is new
+        self._version: int | None = None  # PRAGMA data_version at the last count
+        self._rows: dict[str, int] = {}
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is None:
@@ -65,6 +67,10 @@ class SqliteCounts:
         counts = Counts()
         if db is None:
             return counts
+        (version,) = db.execute("PRAGMA data_version").fetchone()
+        if version == self._version:  # nobody committed since: the same counts, no new rows
+            db.rollback()
+            return Counts(dict(self._rows))
         tables = [
             name
             for (name,) in db.execute(
@@ -82,6 +88,7 @@ class SqliteCounts:
         finally:
             db.rollback()  # end the read transaction: never hold the app's writers back
         self._counted = True
+        self._version, self._rows = version, dict(counts.rows)
         return counts
 
     def _added(self, db: sqlite3.Connection, name: str, quoted: str) -> list[str] | None:
