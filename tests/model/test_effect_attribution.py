@@ -143,3 +143,14 @@ def test_under_a_crowd_observers_are_not_asked_to_look_at_every_webhook() -> Non
     effects.closed(sids[3])  # one left in flight: the next interval can be attributed
     effects.closed(sids[4])
     assert len(looks) == 4
+
+
+def test_a_sender_texting_again_makes_observers_look_even_in_a_crowd() -> None:
+    _, effects = rule()
+    looks: list[int] = []
+    effects.on_change(lambda: looks.append(1))
+    for i in range(3):
+        effects.opened("SM" + f"{i:032x}", None, f"+1555123000{i}")
+    assert len(looks) == 2
+    effects.opened("SM" + "f" * 32, None, "+15551230000")  # the first sender again
+    assert len(looks) == 3

@@ -18,7 +18,8 @@ unattributed: it is never spread over them. Observers look again whenever a webh
 starts or ends (`settle` callbacks), so an app handling one text at a time has every
 effect attributed exactly. Those looks are skipped while they could not help: when both
 the interval so far and the one about to start saw two or more texts in flight (under a
-flash crowd, timing attributes nothing, and looking at every webhook would cost CPU).
+flash crowd, timing attributes nothing, and looking at every webhook would cost CPU),
+unless a sender texts again (what names them until then belongs to their earlier text).
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ class EffectAttribution:
         """A webhook for `inbound`, texted by `phone`, started."""
         if self._settlers:
             after = len(self._open) + (inbound not in self._open)
-            self._settle_if_it_helps(after)
+            # a sender texting again: what names them so far is their earlier text's
+            retext = self._senders.get(phone, inbound) != inbound
+            self._settle_if_it_helps(0 if retext else after)
             self._seen.add(inbound)
         span = self._open.get(inbound)
         if span is None:
