@@ -146,6 +146,8 @@ class SideEffectsBuilder:
         watched = self.watched
         if event.smtp:
             watched["smtp"] = event.smtp
+        if event.log_level_regex:
+            watched["log_level_regex"] = event.log_level_regex
         for key, values in (
             ("logs", event.logs),
             ("databases", event.databases),

@@ -241,7 +241,18 @@ def side_effect_lines(side: SideEffects) -> list[str]:
     rows = [
         ["emails", f"{per['emails']:.2f}", str(t.emails), str(u.emails)],
         ["log lines", f"{per['log_lines']:.2f}", str(t.log_lines), str(u.log_lines)],
-        ["  errors", each(t.log_errors), str(t.log_errors), ""],
+        *(
+            [
+                [
+                    f"  errors /{side.watched['log_level_regex']}/",
+                    each(t.log_errors),
+                    str(t.log_errors),
+                    "",
+                ]
+            ]
+            if side.watched.get("log_level_regex")
+            else []
+        ),
         ["db rows", f"{per['db_rows']:.2f}", str(t.db_rows), str(u.db_rows)],
         *[[f"  {name}", each(rows), str(rows), ""] for name, rows in side.rows_by_table.items()],
         ["app CPU ms", f"{per['app_cpu_ms']:.1f}", f"{t.app_cpu_ms:.1f}", f"{u.app_cpu_ms:.1f}"],

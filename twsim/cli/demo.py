@@ -36,7 +36,12 @@ async def run_app_burst(
     """One round: gateway and observers + attendance app (naive or fixed) + the scenario."""
     name = "fixed" if fixed else "naive"
     db, log = workdir / f"{name}.sqlite", workdir / f"{name}.log"
-    watch = ObserveConfig(smtp=("127.0.0.1", 0), logs=[str(log)], databases=[f"sqlite:///{db}"])
+    watch = ObserveConfig(
+        smtp=("127.0.0.1", 0),
+        logs=[str(log)],
+        log_level_regex=" (WARNING|ERROR) ",
+        databases=[f"sqlite:///{db}"],
+    )
     async with Simulator(Config(seed=scenario.seed, observe=watch), port=0) as sim:
         observers = sim.observers
         assert observers is not None and observers.smtp is not None

@@ -442,6 +442,7 @@ class ObserveStarted(Event):
 
     smtp: str | None = None
     logs: list[str] = field(default_factory=list)
+    log_level_regex: str | None = None
     databases: list[str] = field(default_factory=list)
     pids: list[int] = field(default_factory=list)
     interval_s: float = 0.25

@@ -99,6 +99,7 @@ class Observers:
             ObserveStarted(
                 smtp=self.smtp.address if self.smtp else None,
                 logs=list(config.logs),
+                log_level_regex=config.log_level_regex if config.logs else None,
                 databases=self.databases,
                 pids=pids,
                 interval_s=config.interval_s,
