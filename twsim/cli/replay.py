@@ -18,6 +18,7 @@ from twsim.cli.interrupts import Interrupts
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import finish_run, read
 from twsim.config.models import DEFAULT_PORT, Config, NumberConfig
+from twsim.observe.observers import ObserveError
 from twsim.recording.importer import guess_number_type
 from twsim.recording.journal import RecordingError
 from twsim.scenario.replay import inbound_texts
@@ -53,6 +54,7 @@ def add_parser(subparsers: Any) -> None:
         help="texts recorded to numbers the gateway lacks: refuse to start (default), add "
         "those numbers to it (webhooks to the app), or send them anyway (rejected, 21606)",
     )
+    options.add_observe(parser)
     options.add_store_only(parser)
     options.add_record(parser, "record the new run")
     options.add_json(parser, "the report")
@@ -127,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_async(work(), interrupts)
     except NoWebhook as exc:
         raise CliError(str(exc)) from None
-    except (RecordingError, ConnectionError) as exc:
+    except (RecordingError, ConnectionError, ObserveError) as exc:
         raise CliError(str(exc), code=EXIT_RUNTIME) from None
     title = f"twsim replay: {args.recording} at speed {speed_text}"
     if args.html:
