@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -157,8 +158,9 @@ async def check_remote_numbers(url: str, config: Config, wanted: set[str], unkno
     """Refuse, add or accept the recorded numbers a running gateway lacks (through its API)."""
     account = config.accounts[0]
     base = f"{url}/2010-04-01/Accounts/{account.sid}/IncomingPhoneNumbers.json"
-    auth = aiohttp.BasicAuth(account.sid, account.auth_token)
-    async with aiohttp.ClientSession(auth=auth) as session:
+    credentials = base64.b64encode(f"{account.sid}:{account.auth_token}".encode()).decode()
+    headers = {"Authorization": f"Basic {credentials}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
         async with session.get(base, params={"PageSize": "1000"}) as r:
             if r.status != 200:
                 print(
