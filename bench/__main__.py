@@ -41,7 +41,8 @@ SECTIONS = {
     "burst_lateness_p50": "3. schedule keeping (run_burst, in-process gateway + trivial app)",
     "rest_vs_canned": "4. REST API (twsim serving HTTP in its own process)",
     "phone_bytes": "5. scale",
-    "soak_rss_ratio": "6. memory over a long run (default retention)",
+    "observers_on_vs_off": "6. side-effect observers (gateway in this process + noisy app)",
+    "soak_rss_ratio": "7. memory over a long run (default retention)",
 }
 # the stages of handling one inbound text, shown with their inclusive share of the profile
 _STAGES = ("_hop", "emit", "_write", "receive_inbound", "create_message", "_carry", "charge")
@@ -49,13 +50,14 @@ Part = Callable[[Size, int, affinity.Placement], Any]
 
 
 def _parts() -> dict[str, Part]:
-    from bench import pipeline, rest, scale, schedule, soak
+    from bench import observing, pipeline, rest, scale, schedule, soak
 
     return {
         "pipeline": pipeline.run,
         "schedule": schedule.run,
         "rest": rest.run,
         "scale": scale.run,
+        "observe": observing.run,
         "soak": soak.run,
     }
 
@@ -104,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument(
-        "--only", default="", help="comma-separated parts: pipeline,schedule,rest,scale,soak"
+        "--only",
+        default="",
+        help="comma-separated parts: pipeline,schedule,rest,scale,observe,soak",
     )
     args = parser.parse_args(argv)
     size = SIZES[args.size]

@@ -33,6 +33,8 @@ FIGURES: dict[str, tuple[str, float] | None] = {
     "message_bytes_with_events": None,
     "report_events_per_s": None,
     "replay_events_per_s": None,
+    "observers_on_vs_off": (">=", 0.9),
+    "observers_cpu_per_inbound": None,
     "soak_rss_ratio": ("<=", 1.1),
     "soak_rss_first_mb": None,
     "soak_rss_second_mb": None,

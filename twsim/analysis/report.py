@@ -18,6 +18,8 @@ from typing import Any
 
 from twsim.analysis import figures
 from twsim.analysis.histograms import new_histogram, percentiles, record_ms
+from twsim.analysis.side_effects import KINDS as SIDE_EFFECT_KINDS
+from twsim.analysis.side_effects import SideEffects, SideEffectsBuilder
 from twsim.analysis.tallies import (
     ZERO,
     GroupTally,
@@ -104,6 +106,7 @@ class ReportBuilder:
         self.cost_so_far = ZERO
         self.replies = 0
         self.api_sends = 0
+        self.side_effects = SideEffectsBuilder()
 
     @property
     def total_cost(self) -> Decimal:
@@ -112,6 +115,9 @@ class ReportBuilder:
     # -- folding -------------------------------------------------------------------------------
     def add(self, event: Event) -> None:
         kind = type(event)
+        if kind in _OBSERVED:  # the app's other channels: no part of the run's duration
+            self.side_effects.add(event)
+            return
         if kind in _NOT_TRAFFIC:
             return  # the gateway's set-up, not part of the run: no effect on its duration
         if kind is not SendPlanned:
@@ -299,6 +305,7 @@ class ReportBuilder:
 
 
 _NOT_TRAFFIC: frozenset[type[Event]] = frozenset({NumberChanged, Reset})
+_OBSERVED: frozenset[type[Event]] = frozenset(SIDE_EFFECT_KINDS)
 
 _HANDLERS: dict[type[Event], Callable[[ReportBuilder, Any], None]] = {
     InboundReceived: ReportBuilder._inbound_received,
@@ -342,6 +349,7 @@ class Report:
     total_cost: Decimal
     duration_s: float
     extra: dict[str, Any] = field(default_factory=dict)
+    side_effects: SideEffects | None = None  # the app's other channels (None: not folded)
 
     @classmethod
     def from_builder(cls, b: ReportBuilder) -> Report:
@@ -354,7 +362,9 @@ class Report:
             "replies": ratio(b.caused_by_origin["reply"], n),
             "api": ratio(b.caused_by_origin["api"], n),
         }
-        return cls(
+        tracked = {sid: t for sid, t in b.texts.items() if t.tracked}  # the recent texts
+        side_effects = b.side_effects.result(tracked, count=b.inbound.count)
+        report = cls(
             currency=b.currency,
             inbound=b.inbound.copy(),
             outbound=b.outbound.copy(),
@@ -383,7 +393,11 @@ class Report:
             auto_replies=b.auto_replies,
             total_cost=b.total_cost,
             duration_s=round(b.last_t - (b.first_t or 0.0), 3),
+            side_effects=side_effects,
         )
+        side_effects.extend(report.by_position, "position")
+        side_effects.extend(report.worst_senders, "sender")
+        return report
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -412,6 +426,7 @@ class Report:
             "auto_replies": self.auto_replies,
             "total_cost": format_money(self.total_cost),
             "duration_s": self.duration_s,
+            **({"side_effects": self.side_effects.to_json()} if self.side_effects else {}),
             **self.extra,
         }
 

@@ -12,6 +12,7 @@ from twsim.cli.interrupts import Interrupts
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import finish_run
 from twsim.config.models import DEFAULT_PORT
+from twsim.observe.observers import ObserveError
 from twsim.scenario.runner import BurstResult, NoWebhook, run_burst
 from twsim.scenario.spec import load_scenario
 
@@ -39,6 +40,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, help="override the scenario's seed")
     options.add_speed(parser, "run the schedule this many times faster (default 1)")
+    options.add_observe(parser)
     options.add_store_only(parser)
     options.add_record(parser)
     options.add_json(parser, "the report")
@@ -82,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except ConnectionError as exc:
         raise CliError(str(exc), code=1, hint="start one with `twsim serve`") from None
+    except ObserveError as exc:
+        raise CliError(str(exc), code=1) from None
     title = f"twsim burst: {scenario.name}"
     if args.html:
         html_output.save(args.html, report_document(result.events, title=title))

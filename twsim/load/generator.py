@@ -40,6 +40,7 @@ from twsim.gateway.egress import EgressPolicy
 from twsim.gateway.webhook_client import WebhookClient, WebhookRequest, WebhookResult
 from twsim.gateway.webhook_params import inbound_params
 from twsim.model.clock import Clock, SystemClock
+from twsim.model.effect_attribution import EffectAttribution
 from twsim.model.records import Message, media_of, new_message
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -123,8 +124,16 @@ class LoadResult:
 
 
 class Load:
-    def __init__(self, spec: LoadSpec, prices: PriceTable, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        spec: LoadSpec,
+        prices: PriceTable,
+        *,
+        clock: Clock | None = None,
+        effects: EffectAttribution | None = None,
+    ) -> None:
         self.spec = spec
+        self.effects = effects  # told when each webhook starts and ends, for side effects
         self.prices = prices
         self.clock = clock or SystemClock()
         self.result = LoadResult()
@@ -201,7 +210,15 @@ class Load:
             lateness_ms = max(lateness_s * 1000, 0.001)
             record_ms(self.result.lateness, lateness_ms)
             self.result.schedule.at(planned_s).record_latency(lateness_ms)
-        outcome = await self.client.send(request)
+        effects = self.effects
+        if effects is None:
+            outcome = await self.client.send(request)
+        else:
+            effects.opened(message.sid, None, message.from_ or "")
+            try:
+                outcome = await self.client.send(request)
+            finally:
+                effects.closed(message.sid)
         self._count(message, outcome)
 
     def _count(self, message: Message, outcome: WebhookResult) -> None:
