@@ -74,6 +74,7 @@ class BurstResult:
 class ReplayResult:
     events: list[Event]
     ending: Ending
+    report: Report | None = None  # folded from every event, when the run had its own gateway
 
 
 @dataclass(slots=True)
@@ -291,7 +292,8 @@ async def run_replay(
             if unsubscribe is not None:
                 unsubscribe()
         ending = _ending(c, run.sent, len(texts), stopped, busy)
-    return ReplayResult(events, ending)
+        report = c.sim.report.result() if c.sim is not None and sim_url is None else None
+    return ReplayResult(events, ending, report)
 
 
 def _ending(c: Connection, sent: int, planned: int, stopped: bool, busy: int) -> Ending:
