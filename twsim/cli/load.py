@@ -7,13 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from twsim.cli import options
-from twsim.cli.errors import CliError
+from twsim.cli.errors import EXIT_RUNTIME, CliError
 from twsim.cli.progress import Progress
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import verdict
 from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
 from twsim.config.shipped import load_prices
-from twsim.load.generator import Load, LoadResult, LoadSpec, render
+from twsim.load.generator import Load
+from twsim.load.result import LoadResult
+from twsim.load.spec import LoadSpec
+from twsim.load.summary import render
+from twsim.load.workers import default_workers, run_workers, split
 from twsim.scenario.spec import read_rows
 
 
@@ -21,7 +25,11 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "load",
         help="ab-style load: N signed webhooks straight at an app endpoint",
-        description="Send N signed inbound-SMS webhooks to URL, C at a time (or R per second), and estimate what they cost.",
+        description=(
+            "Send N signed inbound-SMS webhooks to URL, C at a time (or R per second), read "
+            "every answer as Twilio would, and estimate what the traffic and its replies cost. "
+            "Exit status 1 when every webhook failed."
+        ),
     )
     parser.set_defaults(handler=run)
     parser.add_argument("url", help="the app's SMS webhook URL")
@@ -37,14 +45,48 @@ def add_parser(subparsers: Any) -> None:
         "--concurrency",
         type=options.positive_int,
         default=10,
-        help="webhooks in flight at once (default 10)",
+        help=(
+            "closed model, like ab: C connections, each sending its next webhook when the "
+            "last one is answered, so a slow app slows the load and its queueing is not in "
+            "the latencies (default 10)"
+        ),
     )
     parser.add_argument(
         "--rate",
         type=options.positive_number,
         metavar="R",
-        help="start R webhooks per second instead (open model)",
+        help=(
+            "open model instead: webhook i starts at i/R seconds whatever the answers; "
+            "latency and timeout count from that planned start, so waiting shows"
+        ),
     )
+    parser.add_argument(
+        "--max-connections",
+        type=options.positive_int,
+        metavar="N",
+        help=(
+            "open model: at most N connections at once (default: as many as file "
+            "descriptors allow); a webhook due while all are busy waits, and the wait is "
+            "reported as queueing and counted in its latency"
+        ),
+    )
+    parser.add_argument(
+        "--workers",
+        type=options.positive_int,
+        metavar="N",
+        help=(
+            "generator processes sharing the plan (default: this machine's cores less "
+            "--app-cores); the same seed sends the same webhooks however many"
+        ),
+    )
+    parser.add_argument(
+        "--app-cores",
+        type=options.non_negative_int,
+        default=1,
+        metavar="K",
+        help="cores to leave to the app under test when choosing --workers (default 1)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the SIDs and senders")
     parser.add_argument(
         "--data",
         metavar="ROWS.jsonl",
@@ -85,34 +127,48 @@ def run(args: argparse.Namespace) -> int:
             rows = read_rows(Path(args.data))
         except ValueError as exc:
             raise CliError(str(exc)) from None
-    spec = LoadSpec(
-        url=args.url,
-        requests=args.requests,
-        concurrency=args.concurrency,
-        rate=args.rate,
-        rows=rows,
-        account_sid=args.account_sid,
-        auth_token=args.auth_token,
-        to=args.to,
-        method=args.method,
-        timeout_s=args.timeout,
-    )
-    load = Load(spec, load_prices(args.prices or "us"))
-
-    async def work() -> LoadResult:
-        progress = Progress(
-            lambda: f"{load.result.requests}/{spec.requests} done, {load.result.ok} ok",
-            enabled=not args.quiet,
+    try:
+        spec = LoadSpec(
+            url=args.url,
+            requests=args.requests,
+            concurrency=args.concurrency,
+            rate=args.rate,
+            rows=rows,
+            account_sid=args.account_sid,
+            auth_token=args.auth_token,
+            to=args.to,
+            method=args.method,
+            timeout_s=args.timeout,
+            seed=args.seed,
+            max_connections=args.max_connections,
         )
-        progress.start()
-        try:
-            return await load.run()
-        finally:
-            await progress.stop()
-
-    result = run_async(work())
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    prices = load_prices(args.prices or "us")
+    workers = len(split(spec, args.workers or default_workers(args.app_cores)))
+    if workers > 1:
+        result = run_workers(spec, prices, workers)
+    else:
+        result = run_async(_in_process(Load(spec, prices), quiet=args.quiet))
     p99 = result.to_json()["latency_ms"]["p99"]
     problems = options.thresholds(args).check(
-        result.amplification, result.total_cost, p99, sum(result.errors.values())
+        result.amplification, result.total_cost, p99, result.error_count
     )
-    return verdict(args, problems, result.to_json, lambda: render(result, spec))
+    code = verdict(args, problems, result.to_json, lambda: render(result, spec))
+    return EXIT_RUNTIME if result.requests and not result.successes else code
+
+
+async def _in_process(load: Load, *, quiet: bool) -> LoadResult:
+    result = load.result
+    progress = Progress(
+        lambda: (
+            f"{result.requests}/{result.planned} done, {result.successes} succeeded, "
+            f"{result.failed} failed"
+        ),
+        enabled=not quiet,
+    )
+    progress.start()
+    try:
+        return await load.run()
+    finally:
+        await progress.stop()
