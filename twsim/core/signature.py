@@ -127,7 +127,9 @@ def signed_pieces(
         if len(set(names)) != len(names) or any(
             name in names for name, value in params if isinstance(value, str)
         ):
-            raise ValueError("a parameter with a per-request value must be the only one of its name")
+            raise ValueError(
+                "a parameter with a per-request value must be the only one of its name"
+            )
         literal = sorted({(n, v) for n, v in params if isinstance(v, str)})
         slotted = [(n, tuple(v)) for n, v in params if not isinstance(v, str)]
         ordered: list[tuple[str, str | tuple[Piece, ...]]] = [*literal, *slotted]

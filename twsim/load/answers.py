@@ -58,9 +58,7 @@ def read(status: int, content_type: str, body: bytes) -> Verdict:
     answer = interpret(status, content_type, body)
     if answer.kind is AnswerKind.ERROR:
         assert answer.error is not None
-        return Verdict(
-            str(answer.kind), failure=Failure(answer.error.code, answer.error.message)
-        )
+        return Verdict(str(answer.kind), failure=Failure(answer.error.code, answer.error.message))
     if answer.kind is AnswerKind.TEXT:
         replies = (Reply(segment(answer.text).count, False, None),) if answer.text else ()
         return Verdict(str(answer.kind), replies)

@@ -111,9 +111,7 @@ class RequestPlan:
         self._token_base = f"{a:08x}-{b:04x}-4{c:03x}-{8 | (d >> 10):x}{d & 0x3FF:03x}-"
         self._sids = SidFactory(rng)
         self._signer = Signer(spec.auth_token)
-        self.senders = [
-            f"+1555{spec.seed % 1000:03d}{i:04d}" for i in range(SYNTHETIC_SENDERS)
-        ]
+        self.senders = [f"+1555{spec.seed % 1000:03d}{i:04d}" for i in range(SYNTHETIC_SENDERS)]
         self._quoted_senders = [quote_plus(s).encode("ascii") for s in self.senders]
         parts = urlsplit(spec.url)
         self.scheme = parts.scheme or "http"
@@ -169,9 +167,7 @@ class RequestPlan:
                     for p in ((value,) if isinstance(value, str) else value)
                 )
             pieces = signed_pieces(url_pieces, None)
-            head = (
-                f"GET {self._target}{'&' if '?' in self._target else '?'}"
-            ).encode("ascii")
+            head = (f"GET {self._target}{'&' if '?' in self._target else '?'}").encode("ascii")
         else:
             pieces = signed_pieces(self.url, params)
             head = f"POST {self._target}".encode("ascii")
@@ -209,8 +205,8 @@ class RequestPlan:
             signed = quoted = (sid_bytes, b"")
         token = f"{self._token_base}{index:012x}"
         body = b"".join([p if isinstance(p, bytes) else quoted[p] for p in row.body])
-        signature = row.signature.sign(signed)
-        if self.spec.method == "GET":
+        if self.spec.method == "GET":  # signed over the URL, so over the quoted values
+            signature = row.signature.sign(quoted)
             data = b"".join(
                 [
                     row.head[: row.head.index(b" HTTP/1.1")],
@@ -224,6 +220,7 @@ class RequestPlan:
                 ]
             )
         else:
+            signature = row.signature.sign(signed)
             data = b"".join(
                 [
                     row.head,

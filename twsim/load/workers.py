@@ -117,9 +117,7 @@ def run_workers(
             try:
                 wire = pipe.recv()
             except EOFError:
-                raise RuntimeError(
-                    f"load worker {process.pid} stopped without a result"
-                ) from None
+                raise RuntimeError(f"load worker {process.pid} stopped without a result") from None
             merged.merge(LoadResult.from_wire(wire))
         merged.workers = len(shares)
         return merged
