@@ -14,9 +14,9 @@ from twsim.core.signature import (
     Params,
     SignatureTemplate,
     Signer,
-    signed_pieces,
     body_sha256,
     compute_signature,
+    signed_pieces,
     url_with_body_hash,
 )
 

@@ -28,6 +28,7 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
+    body: str
     segments: int
     media: bool
     to: str | None  # None: back to the sender
@@ -60,14 +61,14 @@ def read(status: int, content_type: str, body: bytes) -> Verdict:
         assert answer.error is not None
         return Verdict(str(answer.kind), failure=Failure(answer.error.code, answer.error.message))
     if answer.kind is AnswerKind.TEXT:
-        replies = (Reply(segment(answer.text).count, False, None),) if answer.text else ()
+        replies = (Reply(answer.text, segment(answer.text).count, False, None),) if answer.text else ()
         return Verdict(str(answer.kind), replies)
     if answer.document is None:
         return Verdict(str(answer.kind))
     return Verdict(
         str(answer.kind),
         tuple(
-            Reply(segment(m.body).count, bool(m.media), m.to)
+            Reply(m.body, segment(m.body).count, bool(m.media), m.to)
             for m in answer.document.plan().messages
         ),
         tuple(Failure(w.code, w.message) for w in answer.document.warnings),

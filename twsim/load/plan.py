@@ -191,27 +191,40 @@ class RequestPlan:
             inbound_cost=prices.inbound(message.country, channel, message.num_segments),
         )
 
-    def request(self, index: int) -> Request:
+    def parts(
+        self, index: int, sender: str | None = None
+    ) -> tuple[Row, str, str, str, bytes, str]:
+        """Request `index` filled in: (row, sid, sender, token, form or query, signature).
+        `sender` overrides the synthetic phone (a row's own From still wins)."""
         row = self.rows[index % len(self.rows)]
         sid = f"{row.sid_prefix}{self._sid_base}{index:016x}"
         sid_bytes = sid.encode("ascii")
-        if row.sender is None:
+        if row.sender is not None:
+            sender = row.sender
+            signed = quoted = (sid_bytes, b"")
+        elif sender is not None:
+            signed = (sid_bytes, sender.encode("utf-8"))
+            quoted = (sid_bytes, quote_plus(sender).encode("ascii"))
+        else:
             which = index % SYNTHETIC_SENDERS
             sender = self.senders[which]
             signed = (sid_bytes, sender.encode("ascii"))
             quoted = (sid_bytes, self._quoted_senders[which])
-        else:
-            sender = row.sender
-            signed = quoted = (sid_bytes, b"")
         token = f"{self._token_base}{index:012x}"
         body = b"".join([p if isinstance(p, bytes) else quoted[p] for p in row.body])
-        if self.spec.method == "GET":  # signed over the URL, so over the quoted values
-            signature = row.signature.sign(quoted)
+        # a GET is signed over its URL, so over the quoted values
+        signature = row.signature.sign(quoted if self.spec.method == "GET" else signed)
+        return row, sid, sender, token, body, signature
+
+    def request(self, index: int) -> Request:
+        row, sid, sender, token, body, signature = self.parts(index)
+        if self.spec.method == "GET":
+            cut = row.head.index(b" HTTP/1.1")
             data = b"".join(
                 [
-                    row.head[: row.head.index(b" HTTP/1.1")],
+                    row.head[:cut],
                     body,
-                    row.head[row.head.index(b" HTTP/1.1") :],
+                    row.head[cut:],
                     b"I-Twilio-Idempotency-Token: ",
                     token.encode("ascii"),
                     b"\r\nX-Twilio-Signature: ",
@@ -220,7 +233,6 @@ class RequestPlan:
                 ]
             )
         else:
-            signature = row.signature.sign(signed)
             data = b"".join(
                 [
                     row.head,
