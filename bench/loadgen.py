@@ -47,20 +47,26 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def twsim_round(url: str, count: int, concurrency: int, warmup: int) -> tuple[Round, int]:
+async def twsim_round(
+    app: Child, url: str, count: int, concurrency: int, warmup: int
+) -> tuple[Round, int]:
+    """One timed `twsim load` run in this process: its own rate (as ab reports its own),
+    this process's CPU and the app's."""
     from twsim.config.shipped import load_prices
     from twsim.load.generator import Load
     from twsim.load.spec import LoadSpec
 
     prices = load_prices("us")
     await Load(LoadSpec(url=url, requests=warmup, concurrency=concurrency), prices).run()
-    clock = Clock()
-    result = await Load(LoadSpec(url=url, requests=count, concurrency=concurrency), prices).run()
-    return clock.round(count), result.successes
+    load = Load(LoadSpec(url=url, requests=count, concurrency=concurrency), prices)
+    clock = Clock(app.cpu_seconds)
+    result = await load.run()
+    spent = clock.round(count)
+    return Round(count, result.elapsed_s, spent.cpu_s, spent.app_cpu_s), result.successes
 
 
-def ab_round(url: str, count: int, concurrency: int, form: Path) -> dict[str, float]:
-    before = _children_cpu()
+def ab_round(app: Child, url: str, count: int, concurrency: int, form: Path) -> dict[str, float]:
+    before, app_before = _children_cpu(), app.cpu_seconds()
     done = subprocess.run(
         [
             "ab",
@@ -81,7 +87,7 @@ def ab_round(url: str, count: int, concurrency: int, form: Path) -> dict[str, fl
         timeout=600,
         check=False,
     )
-    cpu = _children_cpu() - before
+    cpu, app_cpu = _children_cpu() - before, app.cpu_seconds() - app_before
     rate = re.search(r"Requests per second:\s+([\d.]+)", done.stdout)
     failed = re.search(r"Failed requests:\s+(\d+)", done.stdout)
     if done.returncode != 0 or rate is None:
@@ -89,12 +95,15 @@ def ab_round(url: str, count: int, concurrency: int, form: Path) -> dict[str, fl
     return {
         "rate": float(rate.group(1)),
         "cpu_us": cpu / count * 1e6,
+        "app_cpu_us": app_cpu / count * 1e6,
         "failed": int(failed.group(1)) if failed else 0,
     }
 
 
-def wrk_round(url: str, seconds: float, concurrency: int, script: Path) -> dict[str, float]:
-    before = _children_cpu()
+def wrk_round(
+    app: Child, url: str, seconds: float, concurrency: int, script: Path
+) -> dict[str, float]:
+    before, app_before = _children_cpu(), app.cpu_seconds()
     done = subprocess.run(
         ["wrk", "-t1", f"-c{concurrency}", f"-d{max(seconds, 1):g}s", "-s", str(script), url],
         capture_output=True,
@@ -102,12 +111,17 @@ def wrk_round(url: str, seconds: float, concurrency: int, script: Path) -> dict[
         timeout=600,
         check=False,
     )
-    cpu = _children_cpu() - before
+    cpu, app_cpu = _children_cpu() - before, app.cpu_seconds() - app_before
     rate = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
     count = re.search(r"(\d+) requests in", done.stdout)
     if done.returncode != 0 or rate is None or count is None:
         raise RuntimeError(f"wrk failed: {done.stdout[-500:]} {done.stderr[-500:]}")
-    return {"rate": float(rate.group(1)), "cpu_us": cpu / int(count.group(1)) * 1e6}
+    requests = int(count.group(1))
+    return {
+        "rate": float(rate.group(1)),
+        "cpu_us": cpu / requests * 1e6,
+        "app_cpu_us": app_cpu / requests * 1e6,
+    }
 
 
 def wrk_script(form: bytes, path: Path) -> Path:
@@ -174,21 +188,25 @@ def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:
         url = f"{app.url}/sms"
         for repeat in range(repeats):
             entry: dict[str, Any] = {}
-            work = twsim_round(url, size.load_requests, conc, size.warmup)
+            work = twsim_round(app, url, size.load_requests, conc, size.warmup)
             measured, ok = loops.run(asyncio.wait_for(work, 600))
             if ok != size.load_requests:
                 warnings.append(f"repeat {repeat + 1}: {ok} of {size.load_requests} succeeded")
             twsim_rates.append(measured.rate)
             twsim_cpu.append(measured.cpu_us)
-            entry["twsim"] = {"rate": round(measured.rate, 1), "cpu_us": round(measured.cpu_us, 1)}
+            entry["twsim"] = {
+                "rate": round(measured.rate, 1),
+                "cpu_us": round(measured.cpu_us, 1),
+                "app_cpu_us": round(measured.app_cpu_us or 0.0, 1),
+            }
             if has_ab:
-                ab = ab_round(url, size.load_requests, conc, form)
+                ab = ab_round(app, url, size.load_requests, conc, form)
                 ab_rates.append(ab["rate"])
                 ab_cpu.append(ab["cpu_us"])
                 vs_ab.append(measured.rate / ab["rate"])
                 entry["ab"] = ab
             if has_wrk:
-                wrk = wrk_round(url, size.load_wrk_seconds, conc, script)
+                wrk = wrk_round(app, url, size.load_wrk_seconds, conc, script)
                 wrk_rates.append(wrk["rate"])
                 wrk_cpu.append(wrk["cpu_us"])
                 vs_wrk.append(measured.rate / wrk["rate"])

@@ -61,7 +61,9 @@ def read(status: int, content_type: str, body: bytes) -> Verdict:
         assert answer.error is not None
         return Verdict(str(answer.kind), failure=Failure(answer.error.code, answer.error.message))
     if answer.kind is AnswerKind.TEXT:
-        replies = (Reply(answer.text, segment(answer.text).count, False, None),) if answer.text else ()
+        replies = (
+            (Reply(answer.text, segment(answer.text).count, False, None),) if answer.text else ()
+        )
         return Verdict(str(answer.kind), replies)
     if answer.document is None:
         return Verdict(str(answer.kind))

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import socket
 import ssl
 from collections import deque
 from collections.abc import Sequence
@@ -49,13 +47,14 @@ from twsim.load.plan import Request, RequestPlan
 from twsim.load.pricing import PriceCache
 from twsim.load.result import LoadResult
 from twsim.load.spec import LoadSpec
-from twsim.load.wire import CLOSED_EARLY, Answer, Connection
+from twsim.load.wire import (
+    CLOSED_EARLY,
+    Answer,
+    Connection,
+    connect_failure,
+    descriptor_budget,
+)
 from twsim.model.clock import Clock, SystemClock
-
-try:
-    import resource
-except ImportError:  # not on Windows: the descriptor budget is then a fixed guess
-    resource = None  # type: ignore[assignment]
 
 _BATCH = 256  # webhooks dispatched per scheduler turn before letting I/O run
 _US = 1_000_000
@@ -75,16 +74,6 @@ class _Exchange:
         self.conn: Connection | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.done = False
-
-
-def _connect_failure(exc: OSError, host: str) -> Failure:
-    if isinstance(exc, socket.gaierror):
-        return Failure(11210, f"bad host name {host!r}")
-    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
-        return Failure(11205, "connection refused (is the app running on that port?)")
-    if isinstance(exc, ssl.SSLError):
-        return Failure(11205, f"TLS handshake failed ({exc.reason or exc})")
-    return Failure(11205, f"connection failed ({exc.strerror or exc})")
 
 
 class Load:
@@ -111,7 +100,7 @@ class Load:
         if spec.rate is None:
             self.result.concurrency = min(self.concurrency, len(self.indices))
         self.reader = AnswerReader()
-        self.max_connections = spec.max_connections or _descriptor_budget()
+        self.max_connections = spec.max_connections or descriptor_budget()
         self._ssl = ssl.create_default_context() if self.plan.scheme == "https" else None
         self._next = 0
         self._remaining = len(self.indices)
@@ -232,7 +221,7 @@ class Load:
         except OSError as exc:
             conn.closed = True
             if not exchange.done:
-                self._fail(exchange, _connect_failure(exc, plan.host))
+                self._fail(exchange, connect_failure(exc, plan.host))
             self._release(conn)
             return
         if exchange.done:  # timed out while connecting: keep the connection for the next one
@@ -397,17 +386,3 @@ class Load:
 
 def _country(number: str) -> str:
     return phone.country_of(number) or "US"
-
-
-def _descriptor_budget() -> int:
-    """Connections the open model may hold: the file descriptors this process may open,
-    less a margin."""
-    if resource is None:
-        return 1000
-    try:
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    except (ValueError, OSError):
-        return 1000
-    if soft == resource.RLIM_INFINITY:
-        return 60_000
-    return max(soft - 64, 16)

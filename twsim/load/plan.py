@@ -191,9 +191,7 @@ class RequestPlan:
             inbound_cost=prices.inbound(message.country, channel, message.num_segments),
         )
 
-    def parts(
-        self, index: int, sender: str | None = None
-    ) -> tuple[Row, str, str, str, bytes, str]:
+    def parts(self, index: int, sender: str | None = None) -> tuple[Row, str, str, str, bytes, str]:
         """Request `index` filled in: (row, sid, sender, token, form or query, signature).
         `sender` overrides the synthetic phone (a row's own From still wins)."""
         row = self.rows[index % len(self.rows)]

@@ -13,6 +13,9 @@ the full webhook client's business (`twsim.gateway.webhook_client`).
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
+import ssl
 import zlib
 from dataclasses import dataclass
 from typing import Protocol, cast
@@ -20,6 +23,11 @@ from typing import Protocol, cast
 import httptools
 
 from twsim.load.answers import Failure
+
+try:
+    import resource
+except ImportError:  # not on Windows: the descriptor budget is then a fixed guess
+    resource = None  # type: ignore[assignment]
 
 CLOSED_EARLY = Failure(11206, "the connection closed before the answer was complete")
 
@@ -175,3 +183,28 @@ class Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.abort()
+
+
+def connect_failure(exc: OSError, host: str) -> Failure:
+    """Why a connection could not be opened, with Twilio's code."""
+    if isinstance(exc, socket.gaierror):
+        return Failure(11210, f"bad host name {host!r}")
+    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
+        return Failure(11205, "connection refused (is the app running on that port?)")
+    if isinstance(exc, ssl.SSLError):
+        return Failure(11205, f"TLS handshake failed ({exc.reason or exc})")
+    return Failure(11205, f"connection failed ({exc.strerror or exc})")
+
+
+def descriptor_budget() -> int:
+    """Connections the open model may hold: the file descriptors this process may open,
+    less a margin."""
+    if resource is None:
+        return 1000
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ValueError, OSError):
+        return 1000
+    if soft == resource.RLIM_INFINITY:
+        return 60_000
+    return max(soft - 64, 16)
