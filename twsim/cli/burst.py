@@ -13,6 +13,7 @@ from twsim.cli.verdict import finish
 from twsim.config.models import DEFAULT_PORT
 from twsim.scenario.runner import run_burst
 from twsim.scenario.spec import load_scenario
+from twsim.scenario.workers import run_burst_workers
 
 
 def add_parser(subparsers: Any) -> None:
@@ -38,6 +39,17 @@ def add_parser(subparsers: Any) -> None:
         default=1.0,
         help="run the schedule this many times faster (default 1)",
     )
+    parser.add_argument(
+        "--workers",
+        type=options.positive_int,
+        metavar="N",
+        help=(
+            "processes sharing the students, each with its own gateway (default 1: the "
+            "app's REST sends reach only the first worker's gateway, so the others' show "
+            "as unattributed); the same seed sends the same texts, and the recordings and "
+            "report are merged into one"
+        ),
+    )
     options.add_record(parser)
     options.add_json(parser, "the report")
     options.add_quiet(parser)
@@ -52,6 +64,21 @@ def run(args: argparse.Namespace) -> int:
         scenario.sms_url = args.app
     config = options.config(args)
     options.refuse_record_with_sim(args)
+    workers = min(args.workers or 1, max(scenario.students, 1))
+    if workers > 1:
+        if args.sim:
+            raise CliError("--workers needs the in-process gateway (drop --sim)")
+        else:
+            merged = run_burst_workers(
+                scenario,
+                workers,
+                config=config,
+                port=args.port,
+                record=args.record,
+                force=args.force,
+                speed=args.speed,
+            )
+            return finish(merged.report, args, f"twsim burst: {scenario.name} ({workers} workers)")
     try:
         result = run_async(
             run_burst(

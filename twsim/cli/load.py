@@ -17,8 +17,9 @@ from twsim.load.generator import Load
 from twsim.load.result import LoadResult
 from twsim.load.spec import LoadSpec
 from twsim.load.summary import render
-from twsim.load.workers import default_workers, run_workers, split
+from twsim.load.workers import run_workers, split
 from twsim.scenario.spec import read_rows
+from twsim.server.processes import default_workers
 
 
 def add_parser(subparsers: Any) -> None:

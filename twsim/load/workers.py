@@ -10,27 +10,17 @@ adds into one result.
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
-import os
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
 
 from twsim.core.pricing import PriceTable
 from twsim.load.generator import Load
 from twsim.load.result import LoadResult
 from twsim.load.spec import LoadSpec
 from twsim.model.clock import Clock, SystemClock
-from twsim.server.simulator import tune_gc
+from twsim.server.processes import run_loop
 
-try:
-    import uvloop
-except ImportError:  # optional (the `fast` extra)
-    uvloop = None  # type: ignore[assignment]
-
-T = TypeVar("T")
 START_MARGIN_S = 0.05  # between the go signal and the common start
 READY_TIMEOUT_S = 120.0
 
@@ -41,17 +31,6 @@ class Share:
 
     indices: range
     concurrency: int
-
-
-def usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def default_workers(app_cores: int) -> int:
-    """This machine's cores less the ones kept for the app under test (at least one)."""
-    return max(1, usable_cores() - app_cores)
 
 
 def split(spec: LoadSpec, workers: int) -> list[Share]:
@@ -65,15 +44,6 @@ def split(spec: LoadSpec, workers: int) -> list[Share]:
         Share(range(w, spec.requests, count), max(1, base + (1 if w < extra else 0)))
         for w in range(count)
     ]
-
-
-def run_loop(work: Coroutine[Any, Any, T]) -> T:
-    """Run `work` on a fresh event loop: uvloop where installed."""
-    tune_gc()
-    if uvloop is not None:
-        result: T = uvloop.run(work)
-        return result
-    return asyncio.run(work)
 
 
 def _worker(spec: LoadSpec, prices: PriceTable, share: Share, pipe: Connection) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,11 +94,15 @@ async def run_burst(
     force: bool = False,
     watch: Watch | None = None,
     speed: float = 1.0,
+    share: tuple[int, int] = (0, 1),
+    ready: Callable[[], Awaitable[None]] | None = None,
 ) -> BurstResult:
     """Run `scenario` against a gateway in this process or the one at `sim_url`.
 
     A given `sim` is used as it is (and left running); otherwise one is started from
-    `config` (with the scenario's sms_url, if it names one) and stopped at the end.
+    `config` (with the scenario's sms_url, if it names one) and stopped at the end. `share`
+    plays only some of the students (see `Burst`); `ready`, when given, is awaited once the
+    gateway is up, just before the first text is planned.
     """
     config = config or Config()
     if scenario.sms_url and sim is None:
@@ -111,8 +115,14 @@ async def run_burst(
     ) as c:
         unsubscribe = c.sim.gateway.events.subscribe(live.add) if c.sim is not None else None
         burst = Burst(
-            scenario, c.target, to=scenario.to[0] if scenario.to else c.number, speed=speed
+            scenario,
+            c.target,
+            to=scenario.to[0] if scenario.to else c.number,
+            speed=speed,
+            share=share,
         )
+        if ready is not None:
+            await ready()
         watching = watch(lambda: progress_line(burst, live)) if watch else nullcontext()
         try:
             async with watching:
