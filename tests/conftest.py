@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from browsing import chromium
 
 from twsim.config.models import Config
 from twsim.config.reader import config_from_dict
@@ -51,3 +52,18 @@ async def serve_app(aiohttp_server: Any) -> AppFactory:
         return await aiohttp_server(app, host="127.0.0.1")  # type: ignore[no-any-return]
 
     return serve
+
+
+@pytest.fixture
+def make_browser(tmp_path: Any) -> Any:
+    """Headless Chromium with a fresh profile: `browser = make_browser(width, height)`."""
+    started: list[Any] = []
+
+    def make(width: int = 1280, height: int = 800) -> Any:
+        browser = chromium(tmp_path / f"profile-{len(started)}", width, height)
+        started.append(browser)
+        return browser
+
+    yield make
+    for browser in started:
+        browser.quit()

@@ -224,13 +224,21 @@ def test_totals_and_amplification() -> None:
     assert report.outbound_by_origin["api"].cost == 3 * OUT
     assert report.total_cost == 7 * IN + 8 * OUT + FAILED_FEE
     assert report.outbound_by_status == {"delivered": 7, "failed": 1}
+    # per text: what the texts caused; SMu1, which no text caused, has its own line
     assert report.amplification == {
-        "messages": round(8 / 7, 4),
-        "segments": round(9 / 7, 4),
-        "cost": round(float(8 * OUT + FAILED_FEE) / 7, 4),
+        "messages": round(7 / 7, 4),
+        "segments": round(8 / 7, 4),
+        "cost": round(float(7 * OUT + FAILED_FEE) / 7, 4),
         "replies": round(5 / 7, 4),
-        "api": round(3 / 7, 4),
+        "api": round(2 / 7, 4),
     }
+    assert report.unattributed.to_json() == {"count": 1, "segments": 1, "cost": format_money(OUT)}
+    # the headline agrees with the per-position table
+    by_position = report.by_position
+    assert sum(p["outbound"] for p in by_position) == 7
+    assert report.amplification["messages"] == round(
+        sum(p["outbound"] for p in by_position) / sum(p["inbound"] for p in by_position), 4
+    )
     assert report.senders == 4
     assert report.auto_replies == 1
     assert report.api_calls == {201: 3, 400: 1}
@@ -478,9 +486,13 @@ def test_rendered_report_shows_the_key_figures() -> None:
     assert row["outbound"] == ["8", "9", "$" + format_money(8 * OUT + FAILED_FEE)]
     assert row["total"] == ["$" + format_money(report.total_cost)]
     assert (
-        "amplification: 1.14 outbound messages, 1.29 segments and "
-        f"${round(float(8 * OUT + FAILED_FEE) / 7, 4):.4f} per inbound text "
-        "(0.71 replies + 0.43 REST sends)"
+        "amplification: 1.00 outbound messages, 1.14 segments and "
+        f"${round(float(7 * OUT + FAILED_FEE) / 7, 4):.4f} per inbound text "
+        "(0.71 replies + 0.29 REST sends)"
+    ) in text
+    assert (
+        f"unattributed: 1 message(s) no text caused (1 segments, {format_money(OUT)}), "
+        "in the totals above but not per text"
     ) in text
     assert "outbound by status: delivered 7, failed 1" in text
     assert "worst senders (of 4):" in text
@@ -492,8 +504,9 @@ def test_rendered_report_shows_the_key_figures() -> None:
     assert "schedule: 7 sends" in text
     assert (
         "errors by Twilio code: 11200 HTTP retrieval failure x1, 11205 HTTP connection "
-        "failure x1, 14101 invalid To on <Message> x1, 21212 x1, 21610 recipient opted out "
-        "x1, 30003 unreachable handset x1"
+        "failure x1, 14101 Invalid \"To\" attribute x1, 21212 The 'From' number is not a valid "
+        "phone number, shortcode, or alphanumeric sender ID. x1, 21610 Attempt to send to "
+        "unsubscribed recipient x1, 30003 Unreachable destination handset x1"
     ) in text
     assert (
         "UCS-2: 1 outbound message(s) forced to UCS-2 by '\u2019' U+2019 in 1; "

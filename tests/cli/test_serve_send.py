@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -122,3 +123,29 @@ def test_send_to_nothing_is_a_clear_error(capsys: pytest.CaptureFixture[str]) ->
     )
     assert status == 1  # a runtime failure, not a usage error
     assert "cannot reach twsim at http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_serve_prints_the_web_page_and_opens_it_with_open(tmp_path: Any) -> None:
+    """`--open` hands the page to the user's browser (here a command that echoes it)."""
+    env = {**os.environ, "BROWSER": "echo opened %s"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "twsim", "serve", "--port", "0", "--open"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        for _ in range(30):
+            line = process.stdout.readline().rstrip()
+            lines.append(line)
+            if line.startswith("opened "):
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    url = lines[0].split(" at ")[-1]
+    assert f"  web page        {url}/_twsim/ui/" in lines
+    assert lines[-1] == f"opened {url}/_twsim/ui/"

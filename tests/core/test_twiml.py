@@ -242,11 +242,12 @@ def test_whitespace_around_and_between_verbs(w: str) -> None:
 # Warnings: (inner TwiML, verbs kept, warning codes in order, words in the first warning)
 
 WARNINGS = [
+    # 14110: voice verbs are not messaging verbs; <Sms> is <Message>'s old name
+    pytest.param("<Say>hello</Say><Message>hi</Message>", (MessageVerb("hi"),), [14110], "<Say>", id="voice-verb"),
+    pytest.param("<Dial><Number>+1555</Number></Dial>", (), [14110], "Message, Sms and Redirect", id="voice-verb-with-nouns"),
     # 12200: unknown verbs and names are case-sensitive
-    pytest.param("<Say>hello</Say><Message>hi</Message>", (MessageVerb("hi"),), [12200], "<Say>", id="voice-verb"),
     pytest.param("<Foo><Message>inner</Message></Foo>", (), [12200], "<Foo>", id="unknown-verb-subtree-dropped"),
     pytest.param("<message>hi</message>", (), [12200], "<message>", id="lowercase-verb"),
-    pytest.param("<Sms>hi</Sms>", (), [12200], "<Sms>", id="legacy-sms"),
     pytest.param("<Response><Message>x</Message></Response>", (), [12200], "<Response>", id="nested-response"),
     pytest.param("<Body>hi</Body>", (), [12200], "<Body>", id="noun-as-verb"),
     pytest.param("Hello<Message>hi</Message>", (MessageVerb("hi"),), [12200], "Hello", id="text-in-response"),
@@ -325,10 +326,17 @@ def test_warnings(inner: str, verbs: tuple[Verb, ...], expected: list[int], word
     assert words in document.warnings[0].message
 
 
+def test_sms_is_the_old_name_of_message() -> None:
+    document = parse_twiml(response('<Sms to="+15551230002">hi</Sms><Message>there</Message>'))
+    assert document.verbs == (MessageVerb("hi", to="+15551230002"), MessageVerb("there"))
+    assert document.warnings == ()
+
+
 @pytest.mark.parametrize(
     ("code", "prefix"),
     [
         (12200, "Schema validation warning: "),
+        (14110, "Invalid Verb for SMS Reply: "),
         (14101, 'Invalid "To" attribute: '),
         (14102, 'Invalid "From" attribute: '),
         (14103, "Invalid Body: "),
@@ -338,7 +346,8 @@ def test_warnings(inner: str, verbs: tuple[Verb, ...], expected: list[int], word
 )
 def test_warning_messages_start_with_twilio_wording(code: int, prefix: str) -> None:
     inner = {
-        12200: "<Say>x</Say>",
+        12200: "<Foo>x</Foo>",
+        14110: "<Say>x</Say>",
         14101: '<Message to="">x</Message>',
         14102: '<Message from="">x</Message>',
         14103: "<Message/>",

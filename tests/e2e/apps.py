@@ -69,6 +69,8 @@ class TwilioApp:
         self.public_base_url = public_base_url
         self.hits: list[Hit] = []
         self.routes: dict[str, Handler] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}  # public files: media, no signature
+        self.file_hits: list[str] = []
         self.server: TestServer | None = None
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
@@ -98,6 +100,11 @@ class TwilioApp:
 
         return self.route(path, handler)
 
+    def file(self, path: str, data: bytes, content_type: str) -> str:
+        """Serve `data` at `path` to anyone, as apps serve their media; returns its URL."""
+        self.files[path] = (data, content_type)
+        return self.url(path)
+
     def hits_to(self, path: str) -> list[Hit]:
         return [h for h in self.hits if h.path == path]
 
@@ -108,6 +115,10 @@ class TwilioApp:
         return f"{request.scheme}://{request.host}{request.raw_path}"
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if request.path in self.files:
+            self.file_hits.append(request.path)
+            data, content_type = self.files[request.path]
+            return web.Response(body=data, content_type=content_type)
         url = self.received_url(request)
         signature = request.headers.get("X-Twilio-Signature", "")
         if request.method == "POST":
@@ -186,10 +197,13 @@ class Unaccepting:
 
 class RawServer:
     """A loopback server that answers every request with the same raw bytes, then closes:
-    for answers no web framework would produce (no Content-Type, broken HTTP)."""
+    for answers no web framework would produce (no Content-Type, broken HTTP). With
+    `more`, the answer goes out in parts, `pause_s` apart (a slow, chunked answer)."""
 
-    def __init__(self, answer: bytes) -> None:
+    def __init__(self, answer: bytes, *more: bytes, pause_s: float = 0.0) -> None:
         self.answer = answer
+        self.more = more
+        self.pause_s = pause_s
         self.requests = 0
         self._server: asyncio.Server | None = None
 
@@ -208,6 +222,10 @@ class RawServer:
             await reader.readuntil(b"\r\n\r\n")
             writer.write(self.answer)
             await writer.drain()
+            for part in self.more:
+                await asyncio.sleep(self.pause_s)  # the app being slow, not the test waiting
+                writer.write(part)
+                await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:

@@ -33,11 +33,12 @@ def unaccepting() -> Iterator[Unaccepting]:
 
 @pytest.fixture
 async def raw_server() -> AsyncIterator[Any]:
-    """`await raw_server(answer_bytes)` starts a `RawServer`; all are closed at the end."""
+    """`await raw_server(answer_bytes, *later_parts, pause_s=...)` starts a `RawServer`;
+    all are closed at the end."""
     started: list[RawServer] = []
 
-    async def start(answer: bytes) -> RawServer:
-        server = await RawServer(answer).start()
+    async def start(answer: bytes, *more: bytes, pause_s: float = 0.0) -> RawServer:
+        server = await RawServer(answer, *more, pause_s=pause_s).start()
         started.append(server)
         return server
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from aiohttp import web
 from apps import PHONE, Hit, TwilioApp, config_for, reply, twiml
 
+from twsim.cli.send import describe
 from twsim.model.events import InboundRejected, TwimlExecuted
 from twsim.server.simulator import Simulator
 
@@ -157,7 +159,8 @@ async def test_messages_events_report_reset_and_health(
     reply_sid = first["replies"][0]["sid"]
 
     _, listed = await call(http, "GET", gw.url + "/_twsim/messages")
-    assert {m["sid"] for m in listed["messages"]} == {inbound_sid, reply_sid}
+    assert [m["sid"] for m in listed["messages"]] == [reply_sid, inbound_sid]  # newest first
+    assert listed["next"] is None
     _, replies = await call(http, "GET", gw.url + "/_twsim/messages?direction=outbound-reply")
     assert [m["sid"] for m in replies["messages"]] == [reply_sid]
     assert replies["messages"][0]["status"] == "delivered"
@@ -166,6 +169,7 @@ async def test_messages_events_report_reset_and_health(
 
     _, events = await call(http, "GET", gw.url + "/_twsim/events")
     types = [e["type"] for e in events["events"]]
+    assert events["next_since"] is None
     for expected in ("inbound.received", "webhook.attempt", "twiml.executed", "charge"):
         assert expected in types
     assert types.count("callback.attempt") == 2
@@ -258,3 +262,41 @@ async def test_wait_reports_the_app_failure_with_its_code(
     assert body["replies"] == []
     _, listed = await call(http, "GET", sim.url + "/_twsim/messages?direction=inbound")
     assert [m["sid"] for m in listed["messages"]] == [body["inbound"]["sid"]]
+
+
+async def test_wait_shows_rest_sends_made_during_the_webhook_and_warnings_with_their_text(
+    app: TwilioApp, make_sim: Any
+) -> None:
+    clients: list[Any] = []
+
+    async def notify(request: web.Request, hit: Hit) -> web.StreamResponse:
+        await asyncio.to_thread(
+            clients[0].messages.create,
+            to="+12025550199",
+            from_=str(hit.get("To")),
+            body=f"{hit.get('From')} checked in",
+        )
+        return twiml('<Response><Message to="">oops</Message></Response>')
+
+    gw = await make_sim(config_for(app.route("/sms", notify)))
+    clients.append(gw.client())
+    async with aiohttp.ClientSession() as http:
+        status, body = await call(
+            http,
+            "POST",
+            gw.url + "/_twsim/inbound?wait=1",
+            data={"From": PHONE, "To": gw.number, "Body": "here"},
+        )
+    assert status == 200
+    assert body["replies"] == []
+    assert [(m["to"], m["body"]) for m in body["rest_sends"]] == [
+        ("+12025550199", f"{PHONE} checked in")
+    ]
+    assert body["rest_sends"][0]["inbound_sid"] == body["inbound"]["sid"]
+    [problem] = body["problems"]
+    assert problem["code"] == 14101 and problem["fatal"] is False
+    assert problem["message"].startswith('Invalid "To" attribute')
+    assert problem["more_info"].endswith("/14101")
+    printed = describe(status, body)
+    assert "REST    SM" in printed and "checked in" in printed
+    assert 'warning 14101 Invalid "To" attribute' in printed

@@ -9,8 +9,9 @@ from aiohttp import web
 from apps import PHONE, Gate, Hit, TwilioApp, config_for, reply
 from twilio.twiml.messaging_response import Body, Media, Message, MessagingResponse
 
+from twsim.analysis.report import build
 from twsim.core.lifecycle import MessageDirection, MessageStatus, Outcome, OutcomeRule
-from twsim.model.events import CallbackAttempt, MessageCreated, TwimlWarning
+from twsim.model.events import CallbackAttempt, Charged, MessageCreated, TwimlWarning
 
 OWNED = "+12025550100"
 
@@ -190,7 +191,7 @@ async def test_unknown_verbs_and_bad_attributes_are_warnings_and_the_rest_runs(
 
     assert outcome.error_code is None
     assert [m.body for m in outcome.replies] == ["bad method", "bad callback", "kept"]
-    assert sorted(outcome.warnings) == [12200, 12200, 14101, 14101, 14102, 14103, 14104, 14105]
+    assert sorted(outcome.warnings) == [12200, 14101, 14101, 14102, 14103, 14104, 14105, 14110]
     warnings = sim.events.of_type(TwimlWarning)
     assert len(warnings) == 8
     assert all(e.inbound == outcome.inbound.sid and e.fatal is False for e in warnings)
@@ -220,3 +221,43 @@ async def test_a_hanging_status_callback_does_not_hold_the_message_back(
     gate.release()
     await sim.quiet(5)
     assert [h.get("MessageStatus") for h in app.hits_to("/status")] == ["sent", "delivered"]
+
+
+async def test_at_most_ten_replies_per_text_the_rest_is_warning_14109(
+    app: TwilioApp, make_sim: Any
+):
+    url = app.answer("/sms", reply(*(f"reply {n}" for n in range(12))))
+    sim = await make_sim(config_for(url))
+
+    outcome = await sim.send("hi", from_=PHONE)
+    await sim.quiet(30)
+
+    assert [m.body for m in outcome.replies] == [f"reply {n}" for n in range(10)]
+    assert outcome.warnings == [14109]
+    [warning] = sim.events.of_type(TwimlWarning)
+    assert (
+        warning.code == 14109 and warning.fatal is False and "2 <Message>" in (warning.error or "")
+    )
+    outbound_charges = [
+        e for e in sim.events.of_type(Charged) if e.charge and e.charge["direction"] == "outbound"
+    ]
+    assert len(outbound_charges) == 10
+
+
+async def test_the_reply_limit_holds_across_redirects_and_thousands_of_verbs(
+    app: TwilioApp, make_sim: Any
+):
+    first = reply(*(f"a{n}" for n in range(6))).replace(
+        "</Response>", "<Redirect>/more</Redirect></Response>"
+    )
+    app.answer("/more", "<Response>" + "<Message>b</Message>" * 3000 + "</Response>")
+    url = app.answer("/sms", first)
+    sim = await make_sim(config_for(url))
+
+    outcome = await sim.send("hi", from_=PHONE)
+    await sim.quiet(30)
+
+    assert [m.body for m in outcome.replies] == [f"a{n}" for n in range(6)] + ["b"] * 4
+    assert outcome.warnings == [14109]
+    assert "2996 <Message>" in (sim.events.of_type(TwimlWarning)[0].error or "")
+    assert build(sim.events).outbound.count == 10

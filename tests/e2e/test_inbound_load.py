@@ -12,12 +12,12 @@ from aiohttp import web
 from apps import Hit, TwilioApp, config_for, reply, twiml
 
 from twsim.core.lifecycle import MessageDirection, MessageStatus
-from twsim.model.events import Charged
+from twsim.model.clock import ManualClock
+from twsim.model.events import Charged, WebhookAttempt
 from twsim.server.simulator import Simulator
 
 TEXTS = 1000
 PHONES = 250  # each phone texts four times, like students re-texting a wrong code
-BOUND_S = 60.0
 
 
 def phone(n: int) -> str:
@@ -37,7 +37,7 @@ def charges_per_message(sim: Simulator) -> Counter[str]:
 
 
 async def check_every_text_once(sim: Simulator, app: TwilioApp, seen: Counter[str]) -> None:
-    await sim.quiet(BOUND_S)
+    await sim.quiet(None)  # pytest-timeout bounds the test
     state = sim.gateway.state
     inbound = [m for m in state.messages.values() if m.direction is MessageDirection.INBOUND]
     replies = [m for m in state.messages.values() if m.direction is MessageDirection.OUTBOUND_REPLY]
@@ -65,14 +65,11 @@ async def test_a_thousand_concurrent_texts_through_the_gateway(app: TwilioApp, m
     seen: Counter[str] = Counter()
     sim = await make_sim(config_for(counting_app(app, seen)))
 
-    results = await asyncio.wait_for(
-        asyncio.gather(
-            *(
-                sim.gateway.receive(from_=phone(n), to=sim.number, body=f"C{n}", wait=True)
-                for n in range(TEXTS)
-            )
-        ),
-        BOUND_S,
+    results = await asyncio.gather(
+        *(
+            sim.gateway.receive(from_=phone(n), to=sim.number, body=f"C{n}", wait=True)
+            for n in range(TEXTS)
+        )
     )
 
     outcomes = [outcome for _, outcome in results]
@@ -93,38 +90,52 @@ async def test_a_thousand_concurrent_texts_through_the_control_plane(app: Twilio
                 assert response.status == 200
                 return await response.json()  # type: ignore[no-any-return]
 
-        answers = await asyncio.wait_for(asyncio.gather(*(text(n) for n in range(TEXTS))), BOUND_S)
+        answers = await asyncio.gather(*(text(n) for n in range(TEXTS)))
 
     assert all(a["error_code"] is None and len(a["replies"]) == 1 for a in answers)
     assert len({a["inbound"]["sid"] for a in answers}) == TEXTS
     await check_every_text_once(sim, app, seen)
 
 
-async def test_a_burst_against_a_slow_app_gives_each_webhook_its_own_time_budget(
+async def test_waiting_for_a_connection_never_eats_into_a_webhooks_time_budget(
     app: TwilioApp, make_sim: Any
 ):
-    seen: Counter[str] = Counter()
+    """Webhooks queued behind busy connections keep their whole budget (a manual clock
+    moves 100 s while they wait; each still has its 30 s once it gets a connection)."""
+    clock = ManualClock()
+    held = 0
+    all_held = asyncio.Event()
+    release = asyncio.Event()
+    slots, texts = 2, 6
 
     async def slow(request: web.Request, hit: Hit) -> web.StreamResponse:
-        seen[str(hit.sid)] += 1
-        await asyncio.sleep(0.2)  # the app's own work; far below its time budget
+        nonlocal held
+        held += 1
+        if held == slots:
+            all_held.set()
+        await release.wait()
         return twiml(reply("ok"))
 
     config = config_for(app.route("/sms", slow))
-    config.webhook.total_timeout_s = 1.0
-    sim = await make_sim(config)
-    texts = 1000  # ten times the connections the gateway opens at once
-
-    results = await asyncio.wait_for(
-        asyncio.gather(
-            *(
-                sim.gateway.receive(from_=phone(n), to=sim.number, body=f"C{n}", wait=True)
-                for n in range(texts)
-            )
-        ),
-        BOUND_S,
-    )
+    config.webhook.total_timeout_s = 30.0
+    config.webhook.max_connections_per_app = slots
+    sim = await make_sim(config, clock=clock)
+    sends = [
+        asyncio.ensure_future(
+            sim.gateway.receive(from_=phone(n), to=sim.number, body=f"C{n}", wait=True)
+        )
+        for n in range(texts)
+    ]
+    await all_held.wait()
+    await clock.advance(100.0)  # far beyond the budget, while four webhooks wait
+    release.set()
+    results = await asyncio.gather(*sends)
 
     codes = Counter(outcome.error_code for _, outcome in results if outcome is not None)
     assert codes == Counter({None: texts})
-    assert len(seen) == texts and set(seen.values()) == {1}
+    attempts = sim.events.of_type(WebhookAttempt)
+    assert len(attempts) == texts
+    queued = sorted(e.queued_ms or 0.0 for e in attempts)
+    assert queued[:slots] == [0.0] * slots  # the first ones had a connection at once
+    assert all(ms >= 100_000 for ms in queued[slots:])  # the others waited, and it shows
+    assert all(e.latency_ms is not None and e.latency_ms >= 100_000 for e in attempts)

@@ -163,6 +163,7 @@ async def test_relative_urls_resolve_against_the_document_after_http_redirects(
     url = app.route("/sms", moved)
     app.answer("/v2/sms", str(response))
     app.answer("/v2/status", "", status=204)
+    app.file("/v2/img/logo.png", b"\x89PNG not really", "image/png")
     sim = await make_sim(config_for(url))
 
     outcome = await sim.send("hi", from_=PHONE)
@@ -170,6 +171,7 @@ async def test_relative_urls_resolve_against_the_document_after_http_redirects(
 
     [sent] = outcome.replies
     assert [m.url for m in sent.media] == [app.url("/v2/img/logo.png")]
+    assert app.file_hits == ["/v2/img/logo.png"]  # fetched before sending, as Twilio does
     assert sent.status_callback == app.url("/v2/status")
     assert [h.get("MessageStatus") for h in app.hits_to("/v2/status")] == ["sent", "delivered"]
     assert all(h.valid for h in app.hits)

@@ -51,7 +51,7 @@ async def test_rest_reply_during_the_webhook_belongs_to_the_conversation(
     [event] = created(sim, "outbound-api")
     assert event.inbound == outcome.inbound.sid
     assert event.attempt == outcome.attempts[0].sid
-    assert event.attributed == "conversation"
+    assert event.attributed == "in-flight"
     message = sim.gateway.state.messages[event.message]
     assert message.direction is MessageDirection.OUTBOUND_API
     assert message.inbound_sid == outcome.inbound.sid
@@ -97,8 +97,8 @@ async def test_async_twilio_client_and_twiml_reply_in_the_same_webhook(
 
     rest = created(sim, "outbound-api")
     assert [(e.to, e.inbound, e.attributed) for e in rest] == [
-        (PROFESSOR, outcome.inbound.sid, "concurrent"),
-        (PHONE, outcome.inbound.sid, "conversation"),
+        (PROFESSOR, outcome.inbound.sid, "in-flight"),
+        (PHONE, outcome.inbound.sid, "in-flight"),
     ]
     [twiml_reply] = outcome.replies
     assert twiml_reply.inbound_sid == outcome.inbound.sid
@@ -112,15 +112,16 @@ async def test_rest_reply_sent_just_after_answering_is_still_attributed(
     app: TwilioApp, make_sim: Any
 ):
     clients: list[Client] = []
+    answered = asyncio.Event()
     later: list[asyncio.Task[Any]] = []
+
+    async def send_once_answered(to: str, from_: str) -> None:
+        await answered.wait()  # the gateway has the webhook's answer: it is no longer in flight
+        await asyncio.to_thread(clients[0].messages.create, to=to, from_=from_, body="later")
 
     async def sms(request: web.Request, hit: Hit) -> web.StreamResponse:
         to, from_ = str(hit.get("From")), str(hit.get("To"))
-        later.append(
-            asyncio.create_task(
-                asyncio.to_thread(clients[0].messages.create, to=to, from_=from_, body="later")
-            )
-        )
+        later.append(asyncio.create_task(send_once_answered(to, from_)))
         return web.Response(status=204)
 
     url = app.route("/sms", sms)
@@ -128,11 +129,12 @@ async def test_rest_reply_sent_just_after_answering_is_still_attributed(
     clients.append(sim.client())
 
     outcome = await sim.send("hi", from_=PHONE)
-    await asyncio.wait_for(asyncio.gather(*later), 5)
+    answered.set()
+    await asyncio.wait_for(asyncio.gather(*later), 30)
 
     [event] = created(sim, "outbound-api")
     assert event.inbound == outcome.inbound.sid
-    assert event.attributed == "conversation"
+    assert event.attributed == "conversation"  # in the window, back to the texter
 
 
 async def test_rest_message_with_no_webhook_in_flight_has_no_inbound(sim: Simulator):

@@ -9,6 +9,7 @@ import io
 import json
 import socket
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -351,7 +352,8 @@ async def test_the_load_command_prints_json_and_gates_on_thresholds(
     assert result["total_cost"] == format_money(6 * SMS_IN + 18 * SMS_OUT)
     assert result["amplification"] == 2.0
     assert result["threshold_violations"] == []
-    assert [h.params["Body"] for h in app.hits] == ["CS1O1", "cs101"] * 3
+    # at -c 2 the two workers race: which arrives first is not ours to say
+    assert Counter(h.params["Body"] for h in app.hits) == {"CS1O1": 3, "cs101": 3}
 
     code, out, err = await twsim(
         *("load", app.url("/twiml"), "-n", "4", "--max-amplification", "1", "--quiet")

@@ -252,7 +252,7 @@ async def test_rest_messages_during_a_webhook_are_attributed_to_its_inbound() ->
         received.message.sid,
     )  # type: ignore[attr-defined]
     created = {e.message: e.attributed for e in g.events.of_type(MessageCreated)}
-    assert created == {to_phone.sid: "conversation", to_other.sid: "concurrent"}  # type: ignore[attr-defined]
+    assert created == {to_phone.sid: "in-flight", to_other.sid: "in-flight"}  # type: ignore[attr-defined]
 
 
 async def test_attribution_window_closes() -> None:

@@ -332,12 +332,24 @@ async def test_replay_to_another_number_needs_to(
 
     app = ("--app", f"{classroom_app.url}/sms", "--port", "0", "--speed", "max", "--json")
     code, out, err = await asyncio.to_thread(cli, "replay", path, *app)
-    assert code == 0
+    assert (code, out) == (2, "")  # refused before anything is sent
     assert f"the recorded texts go to {OTHER_NUMBER}, which this gateway does not have" in err
+    assert "hint: --to NUMBER sends them to one it has" in err
+
+    code, out, err = await asyncio.to_thread(cli, "replay", path, *app, "--unknown-numbers", "send")
+    assert code == 0
     rejected = json.loads(out)
     assert (rejected["inbound"]["count"], rejected["rejected"]["inbound"]) == (0, 2)
 
-    code, out, err = await asyncio.to_thread(cli, "replay", path, *app, "--to", DEFAULT_NUMBER)
+    code, out, err = await asyncio.to_thread(cli, "replay", path, *app, "--unknown-numbers", "add")
+    assert code == 0
+    assert f"added {OTHER_NUMBER} to the gateway" in err
+    added = json.loads(out)
+    assert (added["inbound"]["count"], added["outbound"]["count"]) == (2, 2)
+
+    code, out, err = await asyncio.to_thread(
+        cli, "replay", path, *app, "--to", DEFAULT_NUMBER, "--quiet"
+    )
     assert code == 0 and not err
     answered = json.loads(out)
     assert (answered["inbound"]["count"], answered["outbound"]["count"]) == (2, 2)

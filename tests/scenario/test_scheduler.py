@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from twsim.model.clock import ManualClock
 from twsim.scenario.scheduler import OpenScheduler
 
 # At this speed a planned second is a real microsecond, so every action is already due
@@ -83,3 +84,23 @@ async def test_an_earlier_action_planned_later_still_runs_first() -> None:
 def test_speed_must_be_positive() -> None:
     with pytest.raises(ValueError, match="speed"):
         OpenScheduler(0)
+
+
+async def test_on_a_manual_clock_actions_fire_exactly_when_planned() -> None:
+    clock = ManualClock()
+    scheduler = OpenScheduler(2.0, clock=clock)  # twice as fast: planned 4 s = 2 clock s
+    scheduler.start()
+    fired: list[tuple[str, float, float]] = []
+    for name, planned in (("b", 4.0), ("a", 1.0), ("c", 10.0)):
+        scheduler.at(planned, lambda late, name=name: fired.append((name, clock.monotonic(), late)))
+
+    await clock.advance(0.4)
+    assert fired == []
+    await clock.advance(0.1)  # 0.5 clock s = planned 1 s
+    assert fired == [("a", 0.5, 0.0)]
+    await clock.advance(3.0)  # past b (2 s) and to 3.5 s: b fires at its time, not late
+    assert fired[1] == ("b", 2.0, 0.0)
+    await clock.advance(1.5)
+    assert [name for name, _, _ in fired] == ["a", "b", "c"] and fired[2][1] == 5.0
+    await scheduler.idle()
+    assert scheduler.pending == 0 and clock.sleeping == 0

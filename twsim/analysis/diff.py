@@ -139,7 +139,7 @@ def render(diff: Diff, names: tuple[str, str] = ("before", "after")) -> str:
     ]
     lines.append(
         f"amplification {diff.amplification_increase:+.2f} messages per inbound, cost {'+' if diff.cost_increase >= 0 else ''}{format_money(diff.cost_increase)}, "
-        f"webhook p99 {'' if diff.p99_increase_ms is None else f'{diff.p99_increase_ms:+.1f} ms'}, new errors {diff.new_errors}"
+        f"webhook p99 {_p99_change(diff)}, new errors {diff.new_errors}"
     )
     lines.append(
         f"conversations answered differently: {diff.changed_count} (only in {names[0]}: {diff.only_before}, only in {names[1]}: {diff.only_after})"
@@ -181,3 +181,15 @@ class DiffThresholds:
         if self.max_new_errors is not None and diff.new_errors > self.max_new_errors:
             out.append(f"{diff.new_errors} new errors > {self.max_new_errors}")
         return out
+
+
+def _p99_change(diff: Diff) -> str:
+    """The p99 change, or which side has no webhook latency to compare."""
+    if diff.p99_increase_ms is not None:
+        return f"{diff.p99_increase_ms:+.1f} ms"
+    missing = [
+        name
+        for name, report in (("before", diff.before), ("after", diff.after))
+        if report.webhook["latency_ms"]["p99"] is None
+    ]
+    return f"n/a ({' and '.join(missing)} without webhook latency)"

@@ -19,6 +19,7 @@ from twsim.analysis import figures
 from twsim.analysis.histograms import new_histogram, percentiles, record_ms
 from twsim.analysis.tallies import ZERO, OutboundTally, TextTally, Totals, ratio
 from twsim.core.pricing import Charge, PriceTable, format_money
+from twsim.model.attribution import METHODS, TWIML
 from twsim.model.events import (
     ApiRequest,
     AutoReply,
@@ -37,6 +38,8 @@ from twsim.model.events import (
     WebhookAttempt,
 )
 
+UNATTRIBUTED = "unattributed"
+
 
 class ReportBuilder:
     """Folds events into report figures; cheap enough to call on every event."""
@@ -49,8 +52,11 @@ class ReportBuilder:
         self.inbound_cost = ZERO
         self.outbound_cost: dict[str, Decimal] = defaultdict(lambda: ZERO)
         self.unattributed_cost = ZERO
+        self.carrier_fees = ZERO
         self._texts_by_sender: Counter[str] = Counter()
         self.webhook_latency = new_histogram()
+        self.webhook_queued = new_histogram()  # waits for a slot, of the webhooks that waited
+        self.webhooks_queued = 0
         self.lateness = new_histogram()
         self.errors: Counter[int] = Counter()
         self.webhooks = 0
@@ -64,6 +70,10 @@ class ReportBuilder:
         self.planned = 0
         self.first_t: float | None = None
         self.last_t = 0.0
+        # running totals for live progress (the report itself sums the tallies)
+        self.cost_so_far = ZERO
+        self.replies = 0
+        self.api_sends = 0
 
     # -- folding -------------------------------------------------------------------------------
     def add(self, event: Event) -> None:
@@ -95,12 +105,17 @@ class ReportBuilder:
         self.outbound[e.message or ""] = OutboundTally(
             inbound=e.inbound,
             origin="reply" if e.is_reply else "api",
+            attributed=e.attributed,
             segments=segments,
             status=e.status,
             body=e.body,
             encoding=e.encoding,
             ucs2_chars=e.ucs2_chars,
         )
+        if e.is_reply:
+            self.replies += 1
+        else:
+            self.api_sends += 1
         source = self.inbound.get(e.inbound or "")
         if source is not None:
             source.outbound += 1
@@ -122,6 +137,8 @@ class ReportBuilder:
             with contextlib.suppress(ValueError):
                 charge = self.prices.reprice(charge)
         cost = charge.total
+        self.carrier_fees += charge.carrier_fee
+        self.cost_so_far += cost
         if charge.key.direction == "inbound":
             self.inbound_cost += cost
             return
@@ -137,6 +154,9 @@ class ReportBuilder:
         self.webhooks += 1
         if e.latency_ms is not None:
             record_ms(self.webhook_latency, e.latency_ms)
+        if e.queued_ms is not None:
+            self.webhooks_queued += 1
+            record_ms(self.webhook_queued, e.queued_ms)
         if e.failed:
             self.webhook_failures += 1
 
@@ -201,6 +221,9 @@ class Report:
     outbound_by_origin: dict[str, Totals]
     outbound_by_status: dict[str, int]
     amplification: dict[str, float]
+    unattributed: Totals
+    attribution: dict[str, int]
+    carrier_fees: Decimal
     by_position: list[dict[str, Any]]
     senders: int
     worst_senders: list[dict[str, Any]]
@@ -226,18 +249,30 @@ class Report:
         outbound = Totals()
         by_origin = {"reply": Totals(), "api": Totals()}
         by_status: Counter[str] = Counter()
+        caused = Totals()  # what the run's texts caused: the amplification's numerator
+        caused_by_origin = {"reply": 0, "api": 0}
+        unattributed = Totals()
+        methods: Counter[str] = Counter({m: 0 for m in (*METHODS, UNATTRIBUTED)})
         for sid, message in b.outbound.items():
             cost = b.outbound_cost.get(sid, ZERO)
             outbound.add(message.segments, cost)
             by_origin[message.origin].add(message.segments, cost)
             by_status[message.status] += 1
+            if message.inbound is not None and message.inbound in b.inbound:
+                caused.add(message.segments, cost)
+                caused_by_origin[message.origin] += 1
+                methods[message.attributed or (TWIML if message.origin == "reply" else "")] += 1
+            else:
+                unattributed.add(message.segments, cost)
+                methods[UNATTRIBUTED] += 1
+        methods.pop("", None)
         n = inbound.count
         amplification = {
-            "messages": ratio(outbound.count, n),
-            "segments": ratio(outbound.segments, n),
-            "cost": ratio(outbound.cost, n),
-            "replies": ratio(by_origin["reply"].count, n),
-            "api": ratio(by_origin["api"].count, n),
+            "messages": ratio(caused.count, n),
+            "segments": ratio(caused.segments, n),
+            "cost": ratio(caused.cost, n),
+            "replies": ratio(caused_by_origin["reply"], n),
+            "api": ratio(caused_by_origin["api"], n),
         }
         return cls(
             currency=b.currency,
@@ -246,6 +281,9 @@ class Report:
             outbound_by_origin=by_origin,
             outbound_by_status=dict(sorted(by_status.items())),
             amplification=amplification,
+            unattributed=unattributed,
+            attribution=dict(methods),
+            carrier_fees=b.carrier_fees,
             by_position=figures.by_position(b.inbound.values()),
             senders=len(b._texts_by_sender),
             worst_senders=figures.worst_senders(b.inbound.values()),
@@ -254,6 +292,7 @@ class Report:
                 "requests": b.webhooks,
                 "failures": b.webhook_failures,
                 "latency_ms": percentiles(b.webhook_latency),
+                "queued": {"webhooks": b.webhooks_queued, **percentiles(b.webhook_queued)},
             },
             callbacks={"requests": b.callbacks, "failures": b.callback_failures},
             errors=dict(sorted(b.errors.items())),
@@ -276,6 +315,9 @@ class Report:
                 "by_status": self.outbound_by_status,
             },
             "amplification": self.amplification,
+            "unattributed": self.unattributed.to_json(),
+            "attribution": self.attribution,
+            "carrier_fees": format_money(self.carrier_fees),
             "by_position": self.by_position,
             "senders": self.senders,
             "worst_senders": self.worst_senders,

@@ -35,6 +35,7 @@ class OutboundTally:
 
     inbound: str | None
     origin: str
+    attributed: str | None  # how the inbound was found (twsim.model.attribution)
     segments: int
     status: str
     body: str

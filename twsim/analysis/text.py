@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from twsim.analysis.report import Report
-
-ERROR_NAMES = {
-    11200: "HTTP retrieval failure",
-    11205: "HTTP connection failure",
-    11206: "HTTP protocol violation",
-    11210: "HTTP bad host name",
-    11215: "too many redirects",
-    12100: "document parse failure",
-    12102: "root element must be Response",
-    12200: "schema validation warning",
-    12300: "invalid Content-Type",
-    14101: "invalid To on <Message>",
-    14102: "invalid From on <Message>",
-    14103: "invalid Body on <Message>",
-    14104: "invalid method",
-    14105: "invalid statusCallback",
-    14107: "reply loop cut",
-    21610: "recipient opted out",
-    21611: "sender queue full",
-    30001: "queue overflow",
-    30003: "unreachable handset",
-    30005: "unknown handset",
-    30006: "landline or unreachable carrier",
-    30007: "carrier violation",
-    30008: "unknown error",
-}
+from twsim.core.errors import meaning
 
 
 def _ms(value: float | None) -> str:
@@ -57,94 +34,144 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     return lines
 
 
+def _attribution_line(r: dict[str, Any]) -> str:
+    """How each outbound message was tied to a text, and what no text caused."""
+    counts = ", ".join(f"{how} {n}" for how, n in r["attribution"].items() if n)
+    line = f"attributed: {counts or 'nothing sent'}"
+    unattributed = r["unattributed"]
+    if unattributed["count"]:
+        line += (
+            f"\nunattributed: {unattributed['count']} message(s) no text caused "
+            f"({unattributed['segments']} segments, {unattributed['cost']}), "
+            "in the totals above but not per text"
+        )
+    return line
+
+
 def render(report: Report, title: str = "twsim report") -> str:
+    """The whole report for a terminal: a title, then each section that has something."""
     r = report.to_json()
     cur = "$" if r["currency"] == "USD" else r["currency"] + " "
-    amp = r["amplification"]
     out = [title, "=" * len(title)]
-    out += _table(
+    for section in SECTIONS:
+        out += section(r, cur)
+    return "\n".join(out)
+
+
+Section = Callable[[dict[str, Any], str], list[str]]
+
+
+def _stored_only(r: dict[str, Any], cur: str) -> list[str]:
+    if r["inbound"]["count"] and not r["webhook"]["requests"]:
+        return [
+            "NOTE: no webhook was sent: these texts were stored, not delivered to any app, "
+            "so the figures below say nothing about an app"
+        ]
+    return []
+
+
+def _totals(r: dict[str, Any], cur: str) -> list[str]:
+    def row(name: str, t: dict[str, Any]) -> list[str]:
+        return [name, str(t["count"]), str(t["segments"]), cur + t["cost"]]
+
+    by_origin = r["outbound"]["by_origin"]
+    out = _table(
         [
-            [
-                "inbound",
-                str(r["inbound"]["count"]),
-                str(r["inbound"]["segments"]),
-                cur + r["inbound"]["cost"],
-            ],
-            [
-                "outbound",
-                str(r["outbound"]["count"]),
-                str(r["outbound"]["segments"]),
-                cur + r["outbound"]["cost"],
-            ],
-            *[
-                [f"  {name}", str(t["count"]), str(t["segments"]), cur + t["cost"]]
-                for name, t in (
-                    ("TwiML replies", r["outbound"]["by_origin"]["reply"]),
-                    ("REST API", r["outbound"]["by_origin"]["api"]),
-                )
-            ],
+            row("inbound", r["inbound"]),
+            row("outbound", r["outbound"]),
+            row("  TwiML replies", by_origin["reply"]),
+            row("  REST API", by_origin["api"]),
             ["total", "", "", cur + r["total_cost"]],
         ],
         ["", "messages", "segments", "cost"],
     )
-    out.append("")
-    out.append(
+    if Decimal(r["carrier_fees"]):
+        out.append(
+            f"  (costs include {cur}{r['carrier_fees']} of carrier fees; a message's Twilio "
+            "`price` leaves them out)"
+        )
+    return out
+
+
+def _amplification(r: dict[str, Any], cur: str) -> list[str]:
+    amp = r["amplification"]
+    out = [
+        "",
         f"amplification: {amp['messages']:.2f} outbound messages, {amp['segments']:.2f} segments and "
-        f"{cur}{amp['cost']:.4f} per inbound text ({amp['replies']:.2f} replies + {amp['api']:.2f} REST sends)"
-    )
+        f"{cur}{amp['cost']:.4f} per inbound text ({amp['replies']:.2f} replies + {amp['api']:.2f} REST sends)",
+        _attribution_line(r),
+    ]
     if r["outbound"]["by_status"]:
-        out.append(
-            "outbound by status: "
-            + ", ".join(f"{k} {v}" for k, v in r["outbound"]["by_status"].items())
-        )
-    if r["by_position"]:
-        out.append("")
-        out.append("by burst position (1 = first text, 2 = first re-text, ...):")
-        out += _table(
-            [
-                [
-                    str(p["position"]),
-                    str(p["inbound"]),
-                    str(p["outbound"]),
-                    f"{p['amplification']:.2f}",
-                    cur + p["cost"],
-                ]
-                for p in r["by_position"][:8]
-            ],
-            ["position", "inbound", "outbound", "per text", "cost"],
-        )
-    if r["worst_senders"]:
-        out.append("")
-        out.append(f"worst senders (of {r['senders']}):")
-        out += _table(
-            [
-                [
-                    s["sender"],
-                    str(s["inbound"]),
-                    str(s["outbound"]),
-                    f"{s['amplification']:.2f}",
-                    cur + s["cost"],
-                ]
-                for s in r["worst_senders"]
-            ],
-            ["sender", "texts", "caused", "per text", "cost"],
-        )
+        statuses = ", ".join(f"{k} {v}" for k, v in r["outbound"]["by_status"].items())
+        out.append(f"outbound by status: {statuses}")
+    return out
+
+
+def _by_position(r: dict[str, Any], cur: str) -> list[str]:
+    if not r["by_position"]:
+        return []
+    rows = [
+        [
+            str(p["position"]),
+            str(p["inbound"]),
+            str(p["outbound"]),
+            f"{p['amplification']:.2f}",
+            cur + p["cost"],
+        ]
+        for p in r["by_position"][:8]
+    ]
+    return [
+        "",
+        "by burst position (1 = first text, 2 = first re-text, ...):",
+        *_table(rows, ["position", "inbound", "outbound", "per text", "cost"]),
+    ]
+
+
+def _worst_senders(r: dict[str, Any], cur: str) -> list[str]:
+    if not r["worst_senders"]:
+        return []
+    rows = [
+        [
+            s["sender"],
+            str(s["inbound"]),
+            str(s["outbound"]),
+            f"{s['amplification']:.2f}",
+            cur + s["cost"],
+        ]
+        for s in r["worst_senders"]
+    ]
+    return [
+        "",
+        f"worst senders (of {r['senders']}):",
+        *_table(rows, ["sender", "texts", "caused", "per text", "cost"]),
+    ]
+
+
+def _repeated(r: dict[str, Any], cur: str) -> list[str]:
     repeated = [x for x in r["repeated_answers"] if "sender" in x]
-    if repeated:
-        more = sum(x.get("more", 0) for x in r["repeated_answers"])
-        out.append("")
-        out.append(
-            f"answered more than once for the same text: {len(repeated) + more} sender(s), e.g."
-        )
-        for item in repeated[:3]:
-            out.append(f"  {item['sender']} {item['body']!r} answered {item['answered']} times")
+    if not repeated:
+        return []
+    more = sum(x.get("more", 0) for x in r["repeated_answers"])
+    out = ["", f"answered more than once for the same text: {len(repeated) + more} sender(s), e.g."]
+    for item in repeated[:3]:
+        out.append(f"  {item['sender']} {item['body']!r} answered {item['answered']} times")
+    return out
+
+
+def _webhooks(r: dict[str, Any], cur: str) -> list[str]:
     webhook = r["webhook"]
     lat = webhook["latency_ms"]
-    out.append("")
-    out.append(
+    out = [
+        "",
         f"webhooks: {webhook['requests']} requests, {webhook['failures']} failed; latency ms "
-        f"p50 {_ms(lat['p50'])}  p90 {_ms(lat['p90'])}  p99 {_ms(lat['p99'])}  max {_ms(lat['max'])}"
-    )
+        f"p50 {_ms(lat['p50'])}  p90 {_ms(lat['p90'])}  p99 {_ms(lat['p99'])}  max {_ms(lat['max'])}",
+    ]
+    queued = webhook.get("queued", {})
+    if queued.get("webhooks"):
+        out.append(
+            f"  {queued['webhooks']} waited for a free connection to their app first "
+            f"(included above): p99 {_ms(queued['p99'])}  max {_ms(queued['max'])} ms"
+        )
     if r["callbacks"]["requests"]:
         out.append(
             f"status callbacks: {r['callbacks']['requests']} requests, {r['callbacks']['failures']} failed"
@@ -154,32 +181,50 @@ def render(report: Report, title: str = "twsim report") -> str:
         out.append(
             f"schedule: {late['sends']} sends, lateness ms p50 {_ms(late['p50'])}  p99 {_ms(late['p99'])}  max {_ms(late['max'])}"
         )
-    if r["errors"]:
-        out.append(
-            "errors by Twilio code: "
-            + ", ".join(
-                f"{code} {ERROR_NAMES.get(int(code), '')} x{n}".replace("  ", " ")
-                for code, n in r["errors"].items()
-            )
-        )
-    else:
-        out.append("errors by Twilio code: none")
+    return out
+
+
+def _errors(r: dict[str, Any], cur: str) -> list[str]:
+    if not r["errors"]:
+        return ["errors by Twilio code: none"]
+    named = ", ".join(f"{code} {meaning(int(code))} x{n}" for code, n in r["errors"].items())
+    return [f"errors by Twilio code: {named}"]
+
+
+def _ucs2(r: dict[str, Any], cur: str) -> list[str]:
     ucs2 = r["ucs2"]
-    if ucs2["messages"]:
-        chars = ", ".join(
-            f"{c['char']!r} {c['codepoint']} in {c['messages']}" for c in ucs2["chars"]
-        )
-        out.append(
-            f"UCS-2: {ucs2['messages']} outbound message(s) forced to UCS-2 by {chars}; "
-            f"{ucs2['extra_segments']} extra segment(s), {cur}{ucs2['extra_cost']}"
-        )
+    if not ucs2["messages"]:
+        return []
+    chars = ", ".join(f"{c['char']!r} {c['codepoint']} in {c['messages']}" for c in ucs2["chars"])
+    return [
+        f"UCS-2: {ucs2['messages']} outbound message(s) forced to UCS-2 by {chars}; "
+        f"{ucs2['extra_segments']} extra segment(s), {cur}{ucs2['extra_cost']}"
+    ]
+
+
+def _rejected(r: dict[str, Any], cur: str) -> list[str]:
+    out = []
     if r["rejected"]["inbound"] or r["rejected"]["outbound"]:
         out.append(
             f"rejected: {r['rejected']['inbound']} inbound, {r['rejected']['outbound']} outbound"
         )
     if r["auto_replies"]:
         out.append(f"opt-out auto-replies: {r['auto_replies']}")
-    return "\n".join(out)
+    return out
+
+
+SECTIONS: tuple[Section, ...] = (
+    _stored_only,
+    _totals,
+    _amplification,
+    _by_position,
+    _worst_senders,
+    _repeated,
+    _webhooks,
+    _errors,
+    _ucs2,
+    _rejected,
+)
 
 
 def side_by_side(left: Report, right: Report, names: tuple[str, str]) -> str:

@@ -5,15 +5,21 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from twsim.cli import options
+from twsim.analysis.html import report_document
+from twsim.cli import html_output, options, progress
 from twsim.cli.errors import CliError
-from twsim.cli.progress import Progress
+from twsim.cli.interrupts import Interrupts
 from twsim.cli.running import run as run_async
-from twsim.cli.verdict import finish
-from twsim.config.models import DEFAULT_PORT
-from twsim.scenario.runner import run_burst
-from twsim.scenario.spec import load_scenario
+from twsim.cli.verdict import finish, finish_run
+from twsim.config.models import DEFAULT_PORT, Config
+from twsim.scenario.runner import BurstResult, NoWebhook, run_burst
+from twsim.scenario.spec import Scenario, load_scenario
 from twsim.scenario.workers import run_burst_workers
+
+NO_MAX_SPEED = (
+    "--speed max is for replay: a burst's students wait for the app's answers before they "
+    "text again, so its pace cannot be removed; give a factor instead (e.g. --speed 10)"
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,12 +39,8 @@ def add_parser(subparsers: Any) -> None:
         f"port of the in-process gateway (default {DEFAULT_PORT}; the app's Twilio base URL must point here)",
     )
     parser.add_argument("--seed", type=int, help="override the scenario's seed")
-    parser.add_argument(
-        "--speed",
-        type=options.positive_number,
-        default=1.0,
-        help="run the schedule this many times faster (default 1)",
-    )
+    options.add_speed(parser, "run the schedule this many times faster (default 1)")
+    options.add_store_only(parser)
     parser.add_argument(
         "--workers",
         type=options.positive_int,
@@ -52,11 +54,15 @@ def add_parser(subparsers: Any) -> None:
     )
     options.add_record(parser)
     options.add_json(parser, "the report")
+    options.add_html(parser)
     options.add_quiet(parser)
+    options.add_grace(parser)
     options.add_thresholds(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.speed is None:
+        raise CliError(NO_MAX_SPEED)
     scenario = load_scenario(args.scenario)
     if args.seed is not None:
         scenario.seed = args.seed
@@ -66,32 +72,57 @@ def run(args: argparse.Namespace) -> int:
     options.refuse_record_with_sim(args)
     workers = min(args.workers or 1, max(scenario.students, 1))
     if workers > 1:
-        if args.sim:
-            raise CliError("--workers needs the in-process gateway (drop --sim)")
-        else:
-            merged = run_burst_workers(
-                scenario,
-                workers,
-                config=config,
-                port=args.port,
-                record=args.record,
-                force=args.force,
-                speed=args.speed,
-            )
-            return finish(merged.report, args, f"twsim burst: {scenario.name} ({workers} workers)")
-    try:
-        result = run_async(
-            run_burst(
+        return _run_workers(args, scenario, config, workers)
+    interrupts = Interrupts("burst", args.grace)
+
+    async def work() -> BurstResult:
+        async with interrupts.handling() as stop:
+            return await run_burst(
                 scenario,
                 config=config,
                 sim_url=args.sim,
                 port=args.port,
                 record=args.record,
                 force=args.force,
-                watch=None if args.quiet else Progress.watching,
+                watch=progress.watcher(f"burst {scenario.name}", quiet=args.quiet),
                 speed=args.speed,
+                stop=stop,
+                grace_s=args.grace,
+                store_only=args.store_only,
             )
-        )
+
+    try:
+        result = run_async(work(), interrupts)
+    except NoWebhook as exc:
+        raise CliError(str(exc)) from None
     except ConnectionError as exc:
-        raise CliError(str(exc), code=1) from None
-    return finish(result.report, args, f"twsim burst: {scenario.name}")
+        raise CliError(str(exc), code=1, hint="start one with `twsim serve`") from None
+    title = f"twsim burst: {scenario.name}"
+    if args.html:
+        html_output.save(args.html, report_document(result.events, title=title))
+    return finish_run(result.report, args, title, result.ending, "burst")
+
+
+def _run_workers(args: argparse.Namespace, scenario: Scenario, config: Config, workers: int) -> int:
+    """`--workers N`: the burst split over processes, one merged recording and report."""
+    if args.sim:
+        raise CliError("--workers needs the in-process gateway (drop --sim)")
+    if not args.store_only and not scenario.sms_url and not config.numbers[0].sms_url:
+        raise CliError(
+            f"the number {config.numbers[0].phone_number} has no webhook URL: "
+            "give the app with --app URL (or --store-only)"
+        )
+    merged = run_burst_workers(
+        scenario,
+        workers,
+        config=config,
+        port=args.port,
+        record=args.record,
+        force=args.force,
+        speed=args.speed,
+        store_only=args.store_only,
+    )
+    title = f"twsim burst: {scenario.name} ({workers} workers)"
+    if args.html:
+        html_output.save(args.html, report_document(merged.events, title=title))
+    return finish(merged.report, args, title)

@@ -16,8 +16,7 @@ from typing import Any
 
 from twsim.analysis.report import Report
 from twsim.analysis.text import render, side_by_side
-from twsim.cli import options
-from twsim.cli.progress import Progress
+from twsim.cli import options, progress
 from twsim.cli.running import run as run_async
 from twsim.config.models import Config
 from twsim.config.shipped import demo_app
@@ -57,7 +56,9 @@ async def run_app_burst(
         try:
             sim.gateway.state.numbers[sim.number].sms_url = f"{app.url}/sms"
             result = await run_burst(
-                scenario, sim=sim, watch=Progress.watching if show_progress else None
+                scenario,
+                sim=sim,
+                watch=progress.watcher(f"demo: {name} app", quiet=not show_progress),
             )
         finally:
             await app.stop()

@@ -7,7 +7,8 @@ import sys
 from typing import Any
 
 from twsim.analysis.diff import compare, render
-from twsim.cli import options
+from twsim.analysis.html import diff_document
+from twsim.cli import html_output, options
 from twsim.cli.verdict import read, verdict
 from twsim.config.shipped import load_prices
 
@@ -23,6 +24,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("after", help="the recording to judge")
     options.add_prices(parser, "price both with this table")
     options.add_json(parser, "the comparison")
+    options.add_html(parser)
     options.add_diff_thresholds(parser)
 
 
@@ -43,6 +45,17 @@ def run(args: argparse.Namespace) -> int:
         )
     result = compare(before.events, after.events, prices=prices)
     problems = options.diff_thresholds(args).violations(result)
+    if args.html:
+        names = (args.before, args.after)
+        document = diff_document(
+            before.events,
+            after.events,
+            result,
+            names=names,
+            title=f"twsim diff: {args.before} -> {args.after}",
+            prices=prices,
+        )
+        html_output.save(args.html, document)
     return verdict(
         args, problems, result.to_json, lambda: render(result, (args.before, args.after))
     )

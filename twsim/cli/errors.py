@@ -9,8 +9,16 @@ EXIT_INTERRUPTED = 130
 
 
 class CliError(Exception):
-    """A problem to tell the user in one line, with exit status `code`."""
+    """A problem to tell the user in one line (a hint may follow), with exit status `code`."""
 
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+    def __init__(self, message: str, code: int = EXIT_USAGE, hint: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.hint = hint
+
+
+class Interrupted(CliError):
+    """The run was told to stop at once (a second Ctrl-C): exit 130."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, EXIT_INTERRUPTED)

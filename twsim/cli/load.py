@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 from typing import Any
 
-from twsim.cli import options
+from twsim.analysis.html import load_document
+from twsim.analysis.live import Snapshot
+from twsim.cli import html_output, options, progress
 from twsim.cli.errors import EXIT_RUNTIME, CliError
-from twsim.cli.progress import Progress
+from twsim.cli.interrupts import Interrupts
 from twsim.cli.running import run as run_async
-from twsim.cli.verdict import verdict
+from twsim.cli.verdict import conclude, ending_json, stopped_early, verdict
 from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
 from twsim.config.shipped import load_prices
 from twsim.load.generator import Load
@@ -18,6 +21,8 @@ from twsim.load.result import LoadResult
 from twsim.load.spec import LoadSpec
 from twsim.load.summary import render
 from twsim.load.workers import run_workers, split
+from twsim.model.stopping import run_until_stopped
+from twsim.scenario.runner import Ending
 from twsim.scenario.spec import read_rows
 from twsim.server.processes import default_workers
 
@@ -39,6 +44,7 @@ def add_parser(subparsers: Any) -> None:
         "--requests",
         type=options.positive_int,
         default=1000,
+        metavar="N",
         help="number of webhooks (default 1000)",
     )
     parser.add_argument(
@@ -46,6 +52,7 @@ def add_parser(subparsers: Any) -> None:
         "--concurrency",
         type=options.positive_int,
         default=10,
+        metavar="C",
         help=(
             "closed model, like ab: C connections, each sending its next webhook when the "
             "last one is answered, so a slow app slows the load and its queueing is not in "
@@ -104,20 +111,29 @@ def add_parser(subparsers: Any) -> None:
         help="webhook method (default POST)",
     )
     parser.add_argument(
-        "--account-sid", default=DEFAULT_ACCOUNT_SID, help="AccountSid sent in the params"
+        "--account-sid",
+        default=DEFAULT_ACCOUNT_SID,
+        metavar="SID",
+        help="AccountSid sent in the params",
     )
     parser.add_argument(
-        "--auth-token", default=DEFAULT_AUTH_TOKEN, help="token the app validates signatures with"
+        "--auth-token",
+        default=DEFAULT_AUTH_TOKEN,
+        metavar="TOKEN",
+        help="token the app validates signatures with",
     )
     parser.add_argument(
         "--timeout",
         type=options.positive_number,
         default=15.0,
+        metavar="SECONDS",
         help="seconds before a webhook counts as failed (default 15)",
     )
     options.add_prices(parser, "price table for the cost estimate (default us)")
     options.add_json(parser, "the result")
+    options.add_html(parser)
     options.add_quiet(parser)
+    options.add_grace(parser)
     options.add_thresholds(parser)
 
 
@@ -148,28 +164,71 @@ def run(args: argparse.Namespace) -> int:
     prices = load_prices(args.prices or "us")
     workers = len(split(spec, args.workers or default_workers(args.app_cores)))
     if workers > 1:
-        result = run_workers(spec, prices, workers)
+        result, stopped = run_workers(spec, prices, workers), False
+        sent = result.requests
     else:
-        result = run_async(_in_process(Load(spec, prices), quiet=args.quiet))
+        load = Load(spec, prices)
+        result, stopped = _in_process(load, args)
+        sent = load.started
+    if args.html:
+        document = load_document(result.to_json(), result.series(), title=f"twsim load: {spec.url}")
+        html_output.save(args.html, document)
     p99 = result.to_json()["latency_ms"]["p99"]
     problems = options.thresholds(args).check(
         result.amplification, result.total_cost, p99, result.error_count
     )
-    code = verdict(args, problems, result.to_json, lambda: render(result, spec))
-    return EXIT_RUNTIME if result.requests and not result.successes else code
-
-
-async def _in_process(load: Load, *, quiet: bool) -> LoadResult:
-    result = load.result
-    progress = Progress(
-        lambda: (
-            f"{result.requests}/{result.planned} done, {result.successes} succeeded, "
-            f"{result.failed} failed"
-        ),
-        enabled=not quiet,
+    ending = Ending(sent=sent, planned=spec.requests, interrupted=stopped)
+    unit = "requests"
+    code = verdict(
+        args,
+        problems,
+        lambda: {**result.to_json(), **ending_json(ending)},
+        lambda: _marked(render(result, spec), stopped_early(ending, unit)),
     )
-    progress.start()
-    try:
-        return await load.run()
-    finally:
-        await progress.stop()
+    code = conclude(ending, "load", unit, code)
+    if code == 0 and result.requests and not result.successes:
+        return EXIT_RUNTIME  # every webhook failed
+    return code
+
+
+def _in_process(load: Load, args: argparse.Namespace) -> tuple[LoadResult, bool]:
+    """One process: live progress, and Ctrl-C stops the run with a partial result."""
+    spec = load.spec
+    interrupts = Interrupts("load", args.grace)
+
+    def figures() -> Snapshot:
+        r = load.result
+        elapsed = load.clock.monotonic() - load.began if load.began is not None else 0.0
+        lat = r.latency
+        measured = lat.get_total_count() > 0
+        return Snapshot(
+            sent=load.started,
+            planned=spec.requests,
+            due=min(spec.requests, int(elapsed * spec.rate)) if spec.rate else None,
+            remaining_s=max(spec.requests / spec.rate - elapsed, 0.0) if spec.rate else None,
+            answered=r.requests,
+            replies=r.replies,
+            errors=r.error_count,
+            p50_ms=lat.get_value_at_percentile(50) / 1000 if measured else None,
+            p99_ms=lat.get_value_at_percentile(99) / 1000 if measured else None,
+            cost=r.total_cost,
+            unit="requests",
+        )
+
+    async def work() -> tuple[LoadResult, bool]:
+        async with interrupts.handling() as stop:
+            watch = progress.watcher(f"load {spec.url}", quiet=args.quiet)
+            async with watch(figures) if watch else contextlib.nullcontext():
+                stopped = await run_until_stopped(_whole(load), stop, load.halt, args.grace)
+        return load.result, stopped
+
+    return run_async(work(), interrupts)
+
+
+def _marked(text: str, mark: str) -> str:
+    head, _, rest = text.partition("\n")
+    return f"{head}{mark}\n{rest}"
+
+
+async def _whole(load: Load) -> None:
+    await load.run()

@@ -15,19 +15,36 @@ from twsim.analysis.thresholds import Thresholds
 from twsim.cli.errors import CliError
 from twsim.config.models import DEFAULT_HOST, DEFAULT_PORT, Config
 from twsim.config.reader import load_config
+from twsim.model.stopping import DEFAULT_GRACE_S
 
 DEFAULT_SIM = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
 
 # -- value types (argparse turns a ValueError/ArgumentTypeError into a usage error) --------------
-def positive_number(text: str) -> float:
-    """A finite number above zero."""
+def finite_number(text: str) -> float:
+    """Any finite number (not nan, not inf)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """A finite number above zero."""
+    value = finite_number(text)
+    if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a finite number above 0, not {text!r}")
+    return value
+
+
+def non_negative_number(text: str) -> float:
+    """A finite number of at least zero."""
+    value = finite_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of 0 or more, not {text!r}")
     return value
 
 
@@ -55,6 +72,7 @@ def speed(text: str) -> float | None:
 
 
 def non_negative_int(text: str) -> int:
+    """A whole number of at least 0."""
     try:
         value = int(text)
     except ValueError:
@@ -93,40 +111,85 @@ def add_record(
     parser.add_argument("--force", action="store_true", help="overwrite an existing recording")
 
 
+def add_store_only(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store-only",
+        action="store_true",
+        help="run even when a number has no webhook URL: its texts are stored, not delivered",
+    )
+
+
 def add_json(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--json", action="store_true", help=f"print {what} as JSON")
+
+
+def add_html(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--html",
+        metavar="OUT.html",
+        help="also write the report as one self-contained HTML file with charts",
+    )
 
 
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no live progress")
 
 
+def add_speed(parser: argparse.ArgumentParser, help: str) -> None:
+    """--speed: a factor above 0, or `max` (the same parser for burst and replay)."""
+    parser.add_argument("--speed", type=speed, default=1.0, metavar="X|max", help=help)
+
+
+def add_grace(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--grace",
+        type=non_negative_number,
+        default=DEFAULT_GRACE_S,
+        metavar="SECONDS",
+        help="after Ctrl-C, how long sends in flight may finish before the partial report "
+        f"(default {DEFAULT_GRACE_S:g})",
+    )
+
+
 def add_thresholds(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("thresholds (exit status 3 when crossed)")
     group.add_argument(
         "--max-amplification",
-        type=float,
+        type=non_negative_number,
         metavar="X",
         help="outbound messages per inbound text",
     )
-    group.add_argument("--max-cost", type=float, metavar="USD", help="total cost of the run")
-    group.add_argument("--max-p99-ms", type=float, metavar="MS", help="webhook latency p99")
-    group.add_argument("--max-errors", type=int, metavar="N", help="errors of any Twilio code")
+    group.add_argument(
+        "--max-cost", type=non_negative_number, metavar="USD", help="total cost of the run"
+    )
+    group.add_argument(
+        "--max-p99-ms", type=non_negative_number, metavar="MS", help="webhook latency p99"
+    )
+    group.add_argument(
+        "--max-errors", type=non_negative_int, metavar="N", help="errors of any Twilio code"
+    )
 
 
 def add_diff_thresholds(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("thresholds (exit status 3 when crossed)")
     group.add_argument(
         "--max-amplification-increase",
-        type=float,
+        type=finite_number,
         metavar="X",
         help="rise in outbound messages per inbound",
     )
-    group.add_argument("--max-cost-increase", type=float, metavar="USD", help="rise in total cost")
     group.add_argument(
-        "--max-p99-increase-ms", type=float, metavar="MS", help="rise in webhook latency p99"
+        "--max-cost-increase", type=finite_number, metavar="USD", help="rise in total cost"
     )
-    group.add_argument("--max-new-errors", type=int, metavar="N", help="errors B has beyond A's")
+    group.add_argument(
+        "--max-p99-increase-ms",
+        type=finite_number,
+        metavar="MS",
+        help="rise in webhook latency p99",
+    )
+    group.add_argument(
+        "--max-new-errors", type=non_negative_int, metavar="N", help="errors B has beyond A's"
+    )
 
 
 # -- arguments into library values ---------------------------------------------------------------

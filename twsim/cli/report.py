@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from twsim.analysis.html import report_document
 from twsim.analysis.report import build
-from twsim.cli import options
+from twsim.cli import html_output, options
 from twsim.cli.verdict import finish, read
 from twsim.config.shipped import load_prices
 
@@ -21,6 +22,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("recording", help="a recording (JSONL)")
     options.add_prices(parser, "re-price every charge with another table (what-if)")
     options.add_json(parser, "the report")
+    options.add_html(parser)
     options.add_thresholds(parser)
 
 
@@ -29,4 +31,6 @@ def run(args: argparse.Namespace) -> int:
     prices = load_prices(args.prices) if args.prices else None
     report = build(recording.events, prices=prices)
     title = f"twsim report: {args.recording}" + (f" (priced with {prices.name})" if prices else "")
+    if args.html:
+        html_output.save(args.html, report_document(recording.events, title=title, prices=prices))
     return finish(report, args, title)

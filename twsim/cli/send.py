@@ -78,8 +78,14 @@ def describe(status: int, body: dict[str, Any]) -> str:
         )
     for reply in body.get("replies", []):
         lines.append(f"  reply   {reply['sid']}  -> {reply['to']}: {reply['body']!r}")
-    for code in body.get("warnings", []):
-        lines.append(f"  warning {code}")
+    for sent in body.get("rest_sends", []):
+        lines.append(f"  REST    {sent['sid']}  -> {sent['to']}: {sent['body']!r}")
+    for problem in body.get("problems", []):
+        kind = "error  " if problem.get("fatal", True) else "warning"
+        lines.append(f"  {kind} {problem['code']} {problem['message']}  ({problem['more_info']})")
+    if not body.get("problems"):
+        for code in body.get("warnings", []):
+            lines.append(f"  warning {code}")
     if "webhook" not in body:
         lines.append("  queued for delivery (use --wait to see the app's answer)")
     return "\n".join(lines)

@@ -78,6 +78,7 @@ class WebhookConfig:
     retries: int = 1
     cookie_ttl_s: float = 4 * 3600.0
     max_redirects: int = 10
+    max_connections_per_app: int = 100  # requests in flight to one app origin at once
 
 
 @dataclass(slots=True)

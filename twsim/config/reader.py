@@ -148,6 +148,9 @@ def _webhook(s: Section) -> WebhookConfig:
         retries=s.integer("retries", d.retries, minimum=0, maximum=5),
         cookie_ttl_s=s.number("cookie_ttl_s", d.cookie_ttl_s, minimum=0),
         max_redirects=s.integer("max_redirects", d.max_redirects, minimum=0, maximum=50),
+        max_connections_per_app=s.integer(
+            "max_connections_per_app", d.max_connections_per_app, minimum=1, maximum=10_000
+        ),
     )
     s.done()
     return config

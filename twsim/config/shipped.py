@@ -1,4 +1,4 @@
-"""The data twsim ships inside its package: price tables, scenarios, the demo app.
+"""The data twsim ships inside its package: price tables, scenarios, the demo app, shims.
 
 Found through `importlib.resources`, so an installed wheel finds them as a source
 checkout does. A user's own files are given by path.
@@ -37,6 +37,17 @@ def demo_app() -> Traversable:
     return DATA.joinpath("apps", "attendance.py")
 
 
+SHIMS = {"python": ("shims", "python"), "node": ("shims", "node", "twsim-preload.js")}
+
+
+def shim_path(language: str) -> Path:
+    """The shim for `python` (a directory for PYTHONPATH) or `node` (a file to --require).
+
+    Apps load them from disk, so they are real files: twsim is installed unzipped.
+    """
+    return Path(str(DATA.joinpath(*SHIMS[language])))
+
+
 def looks_like_path(name_or_path: str) -> bool:
     """A file path rather than a shipped name: it has a suffix or a directory part."""
     return bool(Path(name_or_path).suffix) or "/" in name_or_path or "\\" in name_or_path
@@ -62,3 +73,8 @@ def load_prices(name_or_path: str) -> PriceTable:
         return read_price_table(data, name=name)
     except ValueError as exc:
         raise SchemaError("", str(exc), source=str(name_or_path)) from exc
+
+
+def ui_asset(name: str) -> str:
+    """A file of the shipped web page (`charts.js`, `vendor/uPlot.iife.min.js`...), as text."""
+    return DATA.joinpath("ui", *name.split("/")).read_text("utf-8")

@@ -16,6 +16,7 @@ The subclasses say where an error arises, so callers can catch by family:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
@@ -67,6 +68,7 @@ CATALOG: dict[int, tuple[int, str]] = {
     21609: (400, "Invalid StatusCallback url: {url}"),
     21701: (400, "The Messaging Service Sid {sid} is invalid."),
     20009: (409, "Cannot delete message because it is not in a final state"),
+    10001: (401, "Account is not active"),
     30409: (400, "This message cannot be canceled"),
     35111: (400, "SendAt timestamp is missing"),
     35115: (400, "SendAt time must be more than 300 seconds and at most 35 days in the future"),
@@ -91,6 +93,8 @@ CATALOG: dict[int, tuple[int, str]] = {
     14104: (502, "Invalid Method attribute"),
     14105: (502, "Invalid statusCallback attribute"),
     14107: (429, "SMS send rate limit exceeded"),
+    14109: (502, "Reply message limit exceeded"),
+    14110: (502, "Invalid Verb for SMS Reply"),
     # Asynchronous delivery outcomes
     30001: (400, "Queue overflow"),
     30002: (400, "Account suspended"),
@@ -101,6 +105,8 @@ CATALOG: dict[int, tuple[int, str]] = {
     30007: (400, "Carrier violation"),
     30008: (400, "Unknown error"),
     30019: (400, "Content size exceeds carrier limit"),
+    63019: (400, "Media failed to download"),
+    63045: (400, "Media download returned an unexpected HTTP status"),
 }
 
 
@@ -200,3 +206,18 @@ def twilio_error(code: int, message: str | None = None, **fields: Any) -> Twilio
 def message_for(code: int, **fields: Any) -> str:
     """Twilio's wording for a code (e.g. for a message's `error_message`)."""
     return twilio_error(code, **fields).message
+
+
+_FIELD = re.compile(r":?\s*\{[a-z_]+\},?")
+
+
+def meaning(code: int) -> str:
+    """What a code means, in Twilio's wording without the particulars of one case."""
+    template = CATALOG.get(code, (0, ""))[1]
+    text = _FIELD.sub("", template).strip()
+    return text or f"Error {code}"
+
+
+def describe(code: int) -> dict[str, Any]:
+    """A code, its meaning and Twilio's page about it, for people reading a page."""
+    return {"code": code, "meaning": meaning(code), "more_info": MORE_INFO.format(code=code)}

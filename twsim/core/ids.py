@@ -42,6 +42,10 @@ class SidFactory:
             raise ValueError(f"SID prefix must be two capital letters, got {prefix!r}")
         return f"{prefix}{self._rng.getrandbits(128):032x}"
 
+    def secret(self) -> str:
+        """32 hex digits, the shape of an auth token, from the same RNG."""
+        return f"{self._rng.getrandbits(128):032x}"
+
     def token(self) -> str:
         """A UUID4-shaped token (Twilio's I-Twilio-Idempotency-Token), from the same RNG."""
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))

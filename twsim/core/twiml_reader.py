@@ -5,7 +5,10 @@ checks (size, encoding, DOCTYPE, well-formedness, root element). Everything the 
 wrong is a warning (`TwimlError` with ``fatal=False``) collected in `VerbReader.warnings`, in
 document order; the offending part is dropped and the rest of the document is kept:
 
-- 12200 unknown verb (``<Say>``, ``<message>``; names are case-sensitive), unknown noun in
+- 14110 a verb of voice TwiML (``<Say>``, ``<Dial>``...): the valid verbs in a messaging
+  answer are ``<Message>``, ``<Sms>`` (its old name, read like ``<Message>``) and
+  ``<Redirect>``; the verb is skipped;
+- 12200 unknown verb (``<Foo>``, ``<message>``; names are case-sensitive), unknown noun in
   ``<Message>``, any element inside ``<Redirect>``, ``<Body>`` or ``<Media>``, non-blank
   text directly inside ``<Response>``, an unknown attribute (the attribute is ignored and
   the element kept), an empty ``<Media>``, more than 10 ``<Media>`` (the first 10 are
@@ -40,6 +43,13 @@ from twsim.core.limits import MAX_BODY_CHARS, MAX_MEDIA
 from twsim.core.twiml_verbs import MessageVerb, RedirectVerb, Verb
 
 _METHODS = frozenset({"GET", "POST"})
+# the verbs of voice TwiML: known to Twilio, but not allowed in a messaging answer (14110)
+VOICE_VERBS = frozenset(
+    {
+        "Say", "Play", "Dial", "Gather", "Record", "Hangup", "Pause", "Reject", "Enqueue",
+        "Leave", "Connect", "Pay", "Prompt", "Refer", "Start", "Stop", "Echo", "Queue",
+    }
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------
@@ -131,10 +141,13 @@ class VerbReader:
         if self._skip:
             return
         if depth == 2:
-            if name == "Message":
+            if name == "Message" or name == "Sms":
                 self._start_message(attrs)
             elif name == "Redirect":
                 self._start_redirect(attrs)
+            elif name in VOICE_VERBS:
+                self._warn(14110, f"<{name}>: valid verbs are Message, Sms and Redirect; skipped")
+                self._skip = depth
             else:
                 self._warn(12200, f"unknown verb <{name}> ignored")
                 self._skip = depth

@@ -21,6 +21,7 @@ from twsim.core.lifecycle import (
 )
 from twsim.gateway.background import Background
 from twsim.gateway.caller import AppCaller
+from twsim.gateway.media import MediaFetcher
 from twsim.gateway.webhook_params import status_params
 from twsim.model.clock import Clock
 from twsim.model.events import CallbackAttempt, Event, MessageCreated
@@ -34,12 +35,14 @@ class Carrier:
         state: State,
         *,
         caller: AppCaller,
+        media: MediaFetcher,
         background: Background,
         timing: Timing,
         clock: Clock,
     ) -> None:
         self.state = state
         self.caller = caller
+        self.media = media
         self.background = background
         self.timing = timing
         self.clock = clock
@@ -57,6 +60,7 @@ class Carrier:
             self.timing.instant
             and message.status is MessageStatus.QUEUED
             and not message.queue_delay_s
+            and not message.media  # media are fetched first
         ):
             self.background.soon(self._carry_now, message)  # nothing to wait for: no Task
         else:
@@ -78,6 +82,12 @@ class Carrier:
             self._move(message, MessageStatus.QUEUED)
         elif message.status is MessageStatus.ACCEPTED:
             self._move(message, MessageStatus.QUEUED)
+        if message.media:
+            failed = await self.media.fetch(message)
+            if failed is not None:
+                if message.sid in state.messages:
+                    self._move(message, MessageStatus.FAILED, failed)
+                return
         outcome = message.outcome or DELIVERED
         for step in delivery_steps(outcome, self.timing, state.outcome_rng, message.queue_delay_s):
             if step.delay > 0:

@@ -22,16 +22,24 @@ from urllib.parse import urljoin
 
 from twsim.config.models import WebhookConfig
 from twsim.core.answer import Answer, AnswerKind, interpret
-from twsim.core.errors import TwilioError, TwimlError, WebhookError
+from twsim.core.errors import TwilioError, TwimlError, WebhookError, message_for
 from twsim.core.lifecycle import MessageDirection
+from twsim.core.limits import MAX_TWIML_REPLIES
 from twsim.core.twiml import MessageVerb, Plan
 from twsim.gateway.caller import AppCaller
 from twsim.gateway.cookies import ConversationCookies
+from twsim.gateway.exchanges import MAX_ANSWER_BYTES, Exchange, Exchanges
 from twsim.gateway.urls import dialled_url, signing_url
 from twsim.gateway.webhook_client import WebhookResult
 from twsim.gateway.webhook_params import inbound_params
-from twsim.model.attribution import Cause
-from twsim.model.events import TwimlExecuted, TwimlWarning, WebhookAttempt
+from twsim.model.attribution import IN_FLIGHT, TWIML, Cause
+from twsim.model.events import (
+    Event,
+    MessageCreated,
+    TwimlExecuted,
+    TwimlWarning,
+    WebhookAttempt,
+)
 from twsim.model.records import Account, Message, PhoneNumber
 from twsim.model.state import OutboundRequest, Received, State
 
@@ -76,13 +84,16 @@ class Attempt:
 
 @dataclass(slots=True)
 class InboundOutcome:
-    """What happened to one inbound text: the webhook calls, the replies, the errors."""
+    """What happened to one inbound text: the webhook calls, the TwiML replies, the REST
+    sends the app made while its webhook was in flight, and the warnings and errors."""
 
     inbound: Message
     attempts: list[Attempt] = field(default_factory=list)
     replies: list[Message] = field(default_factory=list)
+    sends: list[Message] = field(default_factory=list)
     error_code: int | None = None
     warnings: list[int] = field(default_factory=list)
+    problems: list[TwilioError] = field(default_factory=list)  # the warnings, with their text
 
 
 @dataclass(slots=True)
@@ -92,18 +103,11 @@ class _Handling:
     outcome: InboundOutcome
     account: Account
     number: PhoneNumber
+    replies_left: int = MAX_TWIML_REPLIES  # Twilio sends at most 10 per incoming message
 
     @property
     def inbound(self) -> Message:
         return self.outcome.inbound
-
-
-@dataclass(slots=True)
-class _Target:
-    url: str
-    method: str
-    fallback_url: str | None
-    fallback_method: str
 
 
 class InboundHandler:
@@ -114,41 +118,39 @@ class InboundHandler:
         caller: AppCaller,
         cookies: ConversationCookies,
         webhook: WebhookConfig,
+        exchanges: Exchanges | None = None,
     ) -> None:
         self.state = state
         self.caller = caller
         self.cookies = cookies
         self.webhook = webhook
+        self._in_flight: dict[str, InboundOutcome] = {}
+        self.exchanges = exchanges if exchanges is not None else Exchanges()
 
-    def _target(self, number: PhoneNumber) -> _Target | None:
-        service = self.state.service_of(number)
-        if (
-            service is not None
-            and not service.use_inbound_webhook_on_number
-            and service.inbound_request_url
-        ):
-            return _Target(
-                service.inbound_request_url,
-                service.inbound_method,
-                service.fallback_url,
-                service.fallback_method,
-            )
-        if number.sms_url:
-            return _Target(
-                number.sms_url,
-                number.sms_method,
-                number.sms_fallback_url,
-                number.sms_fallback_method,
-            )
-        return None
+    def on_event(self, event: Event) -> None:
+        """Note the REST sends each text's webhook makes while in flight (subscribe this)."""
+        if type(event) is MessageCreated and event.attributed == IN_FLIGHT and event.inbound:
+            outcome = self._in_flight.get(event.inbound)
+            message = self.state.messages.get(event.message or "")
+            if outcome is not None and message is not None:
+                outcome.sends.append(message)
 
     async def handle(self, received: Received) -> InboundOutcome:
-        message, number = received.message, received.number
+        message = received.message
         outcome = InboundOutcome(message)
-        target = self._target(number)
+        self._in_flight[message.sid] = outcome
+        try:
+            await self._handle(received, outcome)
+        finally:
+            del self._in_flight[message.sid]
+        return outcome
+
+    async def _handle(self, received: Received, outcome: InboundOutcome) -> None:
+        message, number = received.message, received.number
+        target = self.state.directory.webhook_of(number)
         account = self.state.accounts.get(message.account_sid)
         if target is None or account is None:
-            return outcome
+            return
         handling = _Handling(outcome, account, number)
         params = inbound_params(message, self.state.media_base_url)
         answer, failed_url = await self._exchange(
@@ -164,7 +166,6 @@ class InboundHandler:
             await self._exchange(
                 handling, "fallback", target.fallback_url, target.fallback_method, fallback_params
             )
-        return outcome
 
     async def _exchange(
         self, handling: _Handling, kind: str, url: str, method: str, params: list[tuple[str, str]]
@@ -188,14 +189,12 @@ class InboundHandler:
                 assert answer.error is not None
                 outcome.error_code = answer.error.code
                 return answer, shown_url
-            cause = Cause(outcome.inbound.sid, attempt_sid, "twiml")
+            cause = Cause(outcome.inbound.sid, attempt_sid, TWIML)
+            verbs = list(plan.messages) if plan is not None else []
             if answer.kind is AnswerKind.TEXT and answer.text:
-                self._reply(handling, MessageVerb(body=answer.text), doc_url, cause)
-            if plan is None:
-                return answer, shown_url
-            for verb in plan.messages:
-                self._reply(handling, verb, doc_url, cause)
-            if plan.redirect is None:
+                verbs = [MessageVerb(body=answer.text)]
+            self._replies(handling, verbs, doc_url, cause)
+            if plan is None or plan.redirect is None:
                 return answer, shown_url
             redirects += 1
             if redirects > max_redirects:
@@ -222,7 +221,12 @@ class InboundHandler:
         cookies = self.cookies.get(phone, number.phone_number)
         attribution = self.state.attribution
         attribution.opened(
-            inbound.sid, attempt_sid, account=account.sid, phone=phone, number=number.phone_number
+            inbound.sid,
+            attempt_sid,
+            account=account.sid,
+            phone=phone,
+            number=number.phone_number,
+            service=number.service_sid,
         )
         try:
             result = await self.caller.call(account, url, method, params, cookies)
@@ -242,6 +246,20 @@ class InboundHandler:
                 "",
             )
         )
+        self.exchanges.add(
+            Exchange(
+                attempt=attempt_sid,
+                account=account.sid,
+                method=method,
+                url=result.url,
+                signed_url=signing_url(result.url.partition("#")[0], self.webhook.public_base_url),
+                params=params,
+                status=result.status,
+                content_type=result.content_type,
+                answer=result.body[:MAX_ANSWER_BYTES],
+                answer_bytes=len(result.body),
+            )
+        )
         self.state.events.emit(
             WebhookAttempt(
                 inbound=inbound.sid,
@@ -256,6 +274,7 @@ class InboundHandler:
                 tries=result.attempts,
                 error_code=result.error_code,
                 error=result.error,
+                queued_ms=round(result.queued_s * 1000, 3) if result.queued_s > 1e-4 else None,
             )
         )
         return result, attempt_sid
@@ -292,6 +311,7 @@ class InboundHandler:
 
     def _emit_warning(self, outcome: InboundOutcome, attempt_sid: str, error: TwilioError) -> None:
         outcome.warnings.append(error.code)
+        outcome.problems.append(error)
         self.state.events.emit(
             TwimlWarning(
                 inbound=outcome.inbound.sid,
@@ -301,6 +321,24 @@ class InboundHandler:
                 fatal=getattr(error, "fatal", True),
             )
         )
+
+    def _replies(
+        self, handling: _Handling, verbs: list[MessageVerb], doc_url: str, cause: Cause
+    ) -> None:
+        """Send the answer's replies, up to Twilio's limit per incoming message (14109)."""
+        allowed = verbs[: handling.replies_left]
+        for verb in allowed:
+            self._reply(handling, verb, doc_url, cause)
+        handling.replies_left -= len(allowed)
+        over = len(verbs) - len(allowed)
+        if over:
+            warning = TwimlError(
+                14109,
+                f"{message_for(14109)}: {over} <Message> verb(s) not sent; Twilio sends at "
+                f"most {MAX_TWIML_REPLIES} TwiML replies to one incoming message",
+                fatal=False,
+            )
+            self._emit_warning(handling.outcome, cause.attempt or "", warning)
 
     def _reply(self, handling: _Handling, verb: MessageVerb, doc_url: str, cause: Cause) -> None:
         outcome = handling.outcome

@@ -21,7 +21,9 @@ from twsim.gateway.background import Background
 from twsim.gateway.caller import AppCaller
 from twsim.gateway.carrier import Carrier
 from twsim.gateway.cookies import ConversationCookies
+from twsim.gateway.exchanges import Exchanges
 from twsim.gateway.inbound import InboundHandler, InboundOutcome
+from twsim.gateway.media import MediaFetcher, loopback_only
 from twsim.gateway.webhook_client import WebhookClient
 from twsim.model.clock import Clock, SystemClock
 from twsim.model.events import EventLog
@@ -43,7 +45,7 @@ class Gateway:
         self.state = State(self.config, clock=self.clock, prices=self.prices, events=self.events)
         self.background = Background()
         webhook = self.config.webhook
-        self.client = WebhookClient(self.clock)
+        self.client = WebhookClient(self.clock, webhook.max_connections_per_app)
         self.caller = AppCaller(
             self.client,
             settings=default_settings(
@@ -56,14 +58,21 @@ class Gateway:
         self.carrier = Carrier(
             self.state,
             caller=self.caller,
+            media=MediaFetcher(self.client, allows=loopback_only),
             background=self.background,
             timing=self.config.delivery.timing,
             clock=self.clock,
         )
         self.events.subscribe(self.carrier.on_event)
+        self.exchanges = Exchanges()
         self.inbound = InboundHandler(
-            self.state, caller=self.caller, cookies=self.cookies, webhook=webhook
+            self.state,
+            caller=self.caller,
+            cookies=self.cookies,
+            webhook=webhook,
+            exchanges=self.exchanges,
         )
+        self.events.subscribe(self.inbound.on_event)
 
     @property
     def busy(self) -> int:
@@ -113,6 +122,7 @@ class Gateway:
     def reset(self) -> None:
         self.state.reset()
         self.cookies.clear()
+        self.exchanges.clear()
 
     async def close(self) -> None:
         await self.background.close()

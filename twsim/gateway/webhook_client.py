@@ -65,7 +65,8 @@ class WebhookResult:
     error_code: int | None = None
     error: str | None = None
     attempts: int = 0
-    latency_s: float = 0.0
+    latency_s: float = 0.0  # from when the request was due, waiting for a slot included
+    queued_s: float = 0.0  # of which, waiting for a free connection slot to its app
     set_cookies: list[str] = field(default_factory=list)
     final_url: str = ""  # where the answer came from, after HTTP redirects
 
@@ -75,6 +76,17 @@ class WebhookResult:
 
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
+
+
+@dataclass(slots=True)
+class Download:
+    """What fetching a media URL gave: status, type and size, or why it failed."""
+
+    url: str
+    status: int | None = None
+    content_type: str = ""
+    size: int = 0
+    error: str | None = None
 
 
 class _Failure(Exception):
@@ -87,21 +99,26 @@ class _Failure(Exception):
 class WebhookClient:
     """Sends signed webhook requests over one pooled aiohttp session.
 
-    At most `max_connections` requests are in flight; the others wait for a free slot
-    before their clock starts, so a burst never eats into a webhook's time budget (Twilio
-    does not make the app's requests queue behind each other).
+    At most `max_connections` requests are in flight to each app origin (scheme, host,
+    port), so one hanging app never delays another. A request that finds its origin's
+    slots taken waits; that wait counts in its latency (measured from when it was due) and
+    is reported apart (`queued_s`), but not in its time budget: Twilio does not make the
+    app's requests queue behind each other.
     """
 
     def __init__(self, clock: Clock, max_connections: int = 100) -> None:
         self._clock = clock
         self._max_connections = max_connections
-        self._slots = asyncio.Semaphore(max_connections)
+        self._slots: dict[tuple[str, str], asyncio.Semaphore] = {}
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                limit=self._max_connections, force_close=False, ttl_dns_cache=300
+                limit=0,  # the per-origin slots below are the limit
+                limit_per_host=self._max_connections,
+                force_close=False,
+                ttl_dns_cache=300,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -116,9 +133,50 @@ class WebhookClient:
             await self._session.close()
             self._session = None
 
+    def _origin_slots(self, url: str) -> asyncio.Semaphore:
+        scheme, netloc = urlsplit(url)[:2]
+        origin = (scheme.lower(), netloc.lower())
+        slots = self._slots.get(origin)
+        if slots is None:
+            slots = self._slots[origin] = asyncio.Semaphore(self._max_connections)
+        return slots
+
+    async def fetch(self, url: str, *, max_bytes: int, timeout_s: float) -> Download:
+        """GET `url` as Twilio fetches media: its status, type and size (read to at most
+        `max_bytes` + 1), or the reason it could not be fetched."""
+        download = Download(url)
+        try:
+            async with (
+                self._origin_slots(url),
+                self._get_session().get(
+                    URL(url, encoded=True),
+                    headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
+                    timeout=aiohttp.ClientTimeout(total=timeout_s),
+                    allow_redirects=True,
+                    max_redirects=MAX_HTTP_REDIRECTS,
+                ) as response,
+            ):
+                download.status = response.status
+                download.content_type = response.content_type.lower()
+                size = 0
+                async for chunk in response.content.iter_any():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        break
+                download.size = size
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            download.error = str(exc) or type(exc).__name__
+        return download
+
     async def send(self, request: WebhookRequest) -> WebhookResult:
-        async with self._slots:
-            return await self._send(request)
+        due = self._clock.monotonic()
+        slots = self._origin_slots(request.url)
+        async with slots:
+            queued = self._clock.monotonic() - due
+            result = await self._send(request)
+        result.queued_s = queued
+        result.latency_s += queued
+        return result
 
     async def _send(self, request: WebhookRequest) -> WebhookResult:
         started = self._clock.monotonic()
@@ -218,7 +276,7 @@ class WebhookClient:
                 timeout=timeout,
                 allow_redirects=False,
             ) as response:
-                body = await response.content.read(MAX_RESPONSE_BYTES)
+                body = await _read_whole(response)
                 result.status = response.status
                 result.content_type = (
                     response.content_type.lower() if "Content-Type" in response.headers else ""
@@ -275,6 +333,22 @@ class _Hop:
     url: str
     public: str  # the URL as the app sees it, which the signature is for
     params: Params
+
+
+async def _read_whole(response: aiohttp.ClientResponse) -> bytes:
+    """The answer's body to its end, as the app sent it, but never more than
+    `MAX_RESPONSE_BYTES` + 1 (enough to tell it is too large; the rest is not read).
+
+    A body cut short (the connection closed mid-answer) raises `ClientPayloadError`.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            break
+    return b"".join(chunks)[: MAX_RESPONSE_BYTES + 1]
 
 
 def _take_cookies(cookies: dict[str, str], set_cookie_headers: list[str]) -> None:

@@ -32,6 +32,7 @@ from urllib.parse import urljoin
 
 from hdrh.histogram import HdrHistogram
 
+from twsim.analysis.series import Bucket, latency_bin
 from twsim.core import phone
 from twsim.core.connection import ConnectionSettings
 from twsim.core.pricing import Channel, PriceTable
@@ -114,10 +115,25 @@ class Load:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start = 0.0
         self._reply_country: dict[str, str] = {}
+        self.began: float | None = None  # the clock's time when the run started
+        self.halted = False
 
     @property
     def started(self) -> int:
         return self._next
+
+    def halt(self) -> None:
+        """Start no more webhooks (a run stopped early); those on their way carry on."""
+        if self.halted:
+            return
+        self.halted = True
+        self.result.planned = self._next
+        self._remaining -= len(self.indices) - self._next
+        self._check_finished()
+
+    def _check_finished(self) -> None:
+        if self._remaining == 0 and self._finished is not None and not self._finished.done():
+            self._finished.set_result(None)
 
     # -- running -------------------------------------------------------------------------------
     async def run(self) -> LoadResult:
@@ -128,7 +144,8 @@ class Load:
             with contextlib.suppress(ValueError):
                 await clock.sleep(self.start_at - clock.monotonic())
         self._start = self.start_at if self.start_at is not None else clock.monotonic()
-        if not self.indices:
+        self.began = self._start
+        if not self.indices or self._remaining == 0:
             self._finished.set_result(None)
         elif self.spec.rate is None:
             for _ in range(min(self.concurrency, len(self.indices))):
@@ -149,7 +166,7 @@ class Load:
 
     def _next_closed(self, conn: Connection | None) -> None:
         """Closed model: this connection's next webhook, if any are left."""
-        if self._next >= len(self.indices):
+        if self._next >= len(self.indices) or self.halted:
             if conn is not None:
                 conn.close()
             return
@@ -169,7 +186,7 @@ class Load:
         rate, start, indices = self.spec.rate, self._start, self.indices
         now = self.clock.monotonic()
         batch = 0
-        while self._next < len(indices):
+        while self._next < len(indices) and not self.halted:
             index = indices[self._next]
             planned = start + index / rate
             if planned > now:
@@ -182,6 +199,7 @@ class Load:
             self._next += 1
             exchange = _Exchange(self.plan.request(index), planned, now)
             self._record(self.result.lateness, now - planned)
+            self.result.schedule.at(index / rate).record_latency((now - planned) * 1000)
             self._arm(exchange, now)
             if self._idle:
                 self._send(self._idle.pop(), exchange)
@@ -302,31 +320,42 @@ class Load:
         if exchange.timer is not None:
             exchange.timer.cancel()
         self._remaining -= 1
-        if self._remaining == 0 and self._finished is not None and not self._finished.done():
-            self._finished.set_result(None)
+        self._check_finished()
 
-    def _count_inbound(self, exchange: _Exchange) -> None:
+    def _count_inbound(self, exchange: _Exchange) -> Bucket:
+        """Count a finished webhook; its bucket on the run's timeline."""
         r, row = self.result, exchange.request.row
         r.requests += 1
         r.inbound_segments += row.segments
         r.inbound_cost += row.inbound_cost
-        self._record(r.latency, self.clock.monotonic() - exchange.planned)
+        now = self.clock.monotonic()
+        seconds = now - exchange.planned
+        self._record(r.latency, seconds)
+        ms = seconds * 1000
+        r.latency_bins[latency_bin(ms)] += 1
+        bucket = r.timeline.at(now - self._start)
+        bucket.inbound[0] += 1
+        bucket.record_latency(ms)
+        return bucket
 
     def _fail(self, exchange: _Exchange, failure: Failure) -> None:
-        self._count_inbound(exchange)
+        self._count_inbound(exchange).errors += 1
         self.result.failures[(failure.code, failure.reason)] += 1
         self._close_exchange(exchange)
 
     def _settle(self, exchange: _Exchange, status: int, content_type: str, body: bytes) -> None:
         r = self.result
-        self._count_inbound(exchange)
+        bucket = self._count_inbound(exchange)
         r.statuses[status] += 1
         verdict = self.reader.read(status, content_type, body)
         r.answers[verdict.kind] += 1
         if verdict.failure is not None:
             r.failures[(verdict.failure.code, verdict.failure.reason)] += 1
+            bucket.errors += 1
         else:
             r.successes += 1
+            bucket.replies += len(verdict.replies)
+            bucket.errors += len(verdict.warnings)
             for warning in verdict.warnings:
                 r.warnings[(warning.code, warning.reason)] += 1
             sender = exchange.request.sender

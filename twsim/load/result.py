@@ -14,6 +14,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from twsim.analysis.histograms import buckets, encode, merge, new_histogram, summary
+from twsim.analysis.series import Bucket, Timeline, timeline_json
 from twsim.core.pricing import format_money
 
 # the run took this much longer than planned (and at least OVERRUN_MIN_S): the plan was not kept
@@ -46,6 +47,15 @@ class LoadResult:
     latency: HdrHistogram = field(default_factory=new_histogram)
     lateness: HdrHistogram = field(default_factory=new_histogram)  # the generator's own delay
     queueing: HdrHistogram = field(default_factory=new_histogram)  # waiting for a connection
+    # along the run, for charts: answers (as inbound texts), replies and errors per bucket,
+    # the start lateness per bucket of the schedule, and latencies in logarithmic bins
+    timeline: Timeline = field(default_factory=Timeline)
+    schedule: Timeline = field(default_factory=Timeline)
+    latency_bins: Counter[int] = field(default_factory=Counter)
+
+    def series(self) -> dict[str, Any]:
+        """The run's time series, as the HTML report draws them."""
+        return timeline_json(self.timeline, self.schedule, self.latency_bins)
 
     @property
     def failed(self) -> int:
@@ -119,6 +129,9 @@ class LoadResult:
             (self.queueing, other.queueing),
         ):
             mine.add(theirs)
+        self.latency_bins.update(other.latency_bins)
+        _merge_timeline(self.timeline, other.timeline)
+        _merge_timeline(self.schedule, other.schedule)
 
     def to_wire(self) -> dict[str, Any]:
         """Everything, exact, in plain values (for a worker process to hand back)."""
@@ -142,6 +155,8 @@ class LoadResult:
             "rate": self.rate,
             "costs": [str(self.inbound_cost), str(self.reply_cost)],
             "histograms": [encode(h) for h in (self.latency, self.lateness, self.queueing)],
+            "latency_bins": list(self.latency_bins.items()),
+            "timelines": [_timeline_wire(t) for t in (self.timeline, self.schedule)],
         }
 
     @classmethod
@@ -169,6 +184,8 @@ class LoadResult:
             (r.latency, r.lateness, r.queueing), wire["histograms"], strict=True
         ):
             merge(histogram, encoded)
+        r.latency_bins = Counter(dict(wire["latency_bins"]))
+        r.timeline, r.schedule = (_timeline_from_wire(t) for t in wire["timelines"])
         return r
 
     # -- output --------------------------------------------------------------------------------
@@ -232,3 +249,28 @@ def _table(counts: Counter[tuple[int, str]]) -> list[dict[str, Any]]:
         {"code": code, "reason": reason, "count": n}
         for (code, reason), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
+
+
+def _merge_timeline(into: Timeline, other: Timeline) -> None:
+    for index, bucket in other.buckets.items():
+        into.at(index * other.width).merge(bucket)
+
+
+def _timeline_wire(timeline: Timeline) -> dict[str, Any]:
+    return {
+        "width": timeline.width,
+        "buckets": [
+            [i, b.inbound, b.replies, b.api, b.errors, list(b.latency.items()), b.latency_max]
+            for i, b in timeline.buckets.items()
+        ],
+    }
+
+
+def _timeline_from_wire(wire: dict[str, Any]) -> Timeline:
+    timeline = Timeline()
+    timeline.width = wire["width"]
+    for i, inbound, replies, api, errors, latency, latency_max in wire["buckets"]:
+        timeline.buckets[i] = Bucket(
+            list(inbound), replies, api, errors, Counter(dict(latency)), latency_max
+        )
+    return timeline

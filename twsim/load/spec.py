@@ -34,8 +34,8 @@ class LoadSpec:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
             raise ValueError(f"the timeout must be above 0 seconds, not {self.timeout_s!r}")
-        if self.requests < 1 or self.concurrency < 1:
-            raise ValueError("requests and concurrency must be at least 1")
+        if self.requests < 0 or self.concurrency < 1:
+            raise ValueError("requests must be 0 or more, and concurrency at least 1")
         if self.rate is not None and not (math.isfinite(self.rate) and self.rate > 0):
             raise ValueError(f"the rate must be above 0 per second, not {self.rate!r}")
         if self.max_connections is not None and self.max_connections < 1:

@@ -11,8 +11,15 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+
+class Timer(Protocol):
+    def cancel(self) -> None:
+        """Stop the timer from firing (nothing happens if it already fired)."""
+        ...
 
 
 class Clock(Protocol):
@@ -28,6 +35,10 @@ class Clock(Protocol):
         """Wait `seconds` of this clock's time."""
         ...
 
+    def call_later(self, seconds: float, callback: Callable[[], None]) -> Timer:
+        """Call `callback` once `seconds` of this clock's time have passed."""
+        ...
+
 
 class SystemClock:
     """The machine's clocks."""
@@ -41,14 +52,29 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
 
+    def call_later(self, seconds: float, callback: Callable[[], None]) -> Timer:
+        return asyncio.get_running_loop().call_later(max(0.0, seconds), callback)
+
+
+class _ManualTimer:
+    __slots__ = ("callback", "cancelled")
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
 
 class ManualClock:
-    """A clock that moves only when `advance` is called; sleepers wake in deadline order."""
+    """A clock that moves only when `advance` is called; sleepers and timers wake in
+    deadline order (ties in the order they were set)."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self._start = start or datetime(2026, 1, 1, tzinfo=UTC)
         self._elapsed = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._due: list[tuple[float, int, asyncio.Future[None] | _ManualTimer]] = []
         self._order = itertools.count()
 
     def now(self) -> datetime:
@@ -62,18 +88,26 @@ class ManualClock:
             await asyncio.sleep(0)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self._elapsed + seconds, next(self._order), future))
+        heapq.heappush(self._due, (self._elapsed + seconds, next(self._order), future))
         await future
 
+    def call_later(self, seconds: float, callback: Callable[[], None]) -> Timer:
+        timer = _ManualTimer(callback)
+        heapq.heappush(self._due, (self._elapsed + max(0.0, seconds), next(self._order), timer))
+        return timer
+
     async def advance(self, seconds: float) -> None:
-        """Move time forward, waking every sleeper whose deadline has come, in order."""
+        """Move time forward, waking every sleeper and firing every timer whose deadline has
+        come, in order; each woken task runs before the next one wakes."""
         target = self._elapsed + seconds
-        while self._sleepers and self._sleepers[0][0] <= target:
-            deadline, _, future = heapq.heappop(self._sleepers)
+        while self._due and self._due[0][0] <= target:
+            deadline, _, waiting = heapq.heappop(self._due)
             self._elapsed = max(self._elapsed, deadline)
-            if not future.done():
-                future.set_result(None)
-            # let the woken task run before waking the next one
+            if isinstance(waiting, _ManualTimer):
+                if not waiting.cancelled:
+                    waiting.callback()
+            elif not waiting.done():
+                waiting.set_result(None)
             for _ in range(5):
                 await asyncio.sleep(0)
         self._elapsed = target
@@ -81,4 +115,9 @@ class ManualClock:
 
     @property
     def sleeping(self) -> int:
-        return sum(1 for _, _, f in self._sleepers if not f.done())
+        """Sleepers and timers still waiting."""
+        return sum(
+            1
+            for _, _, w in self._due
+            if not (w.cancelled if isinstance(w, _ManualTimer) else w.done())
+        )

@@ -8,6 +8,8 @@ place, so whoever holds one keeps seeing the current entries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from twsim.config.models import Config, NumberConfig
 from twsim.core import phone
 from twsim.core.errors import twilio_error
@@ -17,6 +19,16 @@ from twsim.model.events import EventLog, NumberChanged
 from twsim.model.records import Account, PhoneNumber, Service
 
 DEFAULT_COUNTRY = "US"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """Where a number's inbound texts go: the app's URL and method, and its fallback."""
+
+    url: str
+    method: str
+    fallback_url: str | None
+    fallback_method: str
 
 
 class Directory:
@@ -99,12 +111,41 @@ class Directory:
         del self.numbers[number.phone_number]
         self.events.emit(NumberChanged(action="removed", number=number.phone_number))
 
+    def create_subaccount(self, owner: Account, friendly_name: str | None) -> Account:
+        """A new subaccount of `owner`, with its own SID and auth token."""
+        now = self.clock.now()
+        account = Account(
+            sid=self.sids.new(Prefix.ACCOUNT),
+            auth_token=self.sids.secret(),
+            friendly_name=friendly_name
+            or f"SubAccount Created at {now:%Y-%m-%d %I:%M %p}".replace(" 0", " "),
+            date_created=now,
+            balance=owner.balance,
+            owner_sid=owner.sid,
+            date_updated=now,
+        )
+        self.accounts[account.sid] = account
+        return account
+
     # -- lookups -------------------------------------------------------------------------------
     def authenticate(self, username: str, password: str) -> Account:
         for account in self.accounts.values():
-            if account.accepts(username, password):
+            if account.accepts(username, password) and account.status != "closed":
                 return account
         raise twilio_error(20003, detail="Your AccountSid or AuthToken was incorrect.")
+
+    def opens(self, credentials: Account, sid: str) -> Account | None:
+        """The account `sid` names, if `credentials` may act on it: itself or a subaccount."""
+        account = self.accounts.get(sid)
+        if account is None:
+            return None
+        if account.sid == credentials.sid or account.owner_sid == credentials.sid:
+            return account
+        return None
+
+    def family_of(self, account: Account) -> list[Account]:
+        """`account` and its subaccounts, in the order they were made."""
+        return [a for a in self.accounts.values() if a is account or a.owner_sid == account.sid]
 
     def numbers_of(self, account: Account) -> list[PhoneNumber]:
         return [n for n in self.numbers.values() if n.account_sid == account.sid]
@@ -127,6 +168,38 @@ class Directory:
         if number.service_sid:
             return (number.phone_number, number.service_sid)
         return (number.phone_number,)
+
+    def webhook_of(self, number: PhoneNumber) -> WebhookTarget | None:
+        """Where `number`'s texts go: its Messaging Service's inbound URL (unless the
+        service defers to its numbers), else the number's own; None when neither is set."""
+        service = self.service_of(number)
+        if (
+            service is not None
+            and not service.use_inbound_webhook_on_number
+            and service.inbound_request_url
+        ):
+            return WebhookTarget(
+                service.inbound_request_url,
+                service.inbound_method,
+                service.fallback_url,
+                service.fallback_method,
+            )
+        if number.sms_url:
+            return WebhookTarget(
+                number.sms_url,
+                number.sms_method,
+                number.sms_fallback_url,
+                number.sms_fallback_method,
+            )
+        return None
+
+    def webhooks(self) -> dict[str, str | None]:
+        """Each number, with the URL its texts go to (None: stored, not delivered)."""
+        out: dict[str, str | None] = {}
+        for e164, number in self.numbers.items():
+            target = self.webhook_of(number)
+            out[e164] = target.url if target else None
+        return out
 
 
 def _friendly(number: str) -> str:

@@ -215,15 +215,18 @@ class InboundRejected(Event):
 class WebhookAttempt(Event):
     """One request to the app about an inbound text: primary, redirect or fallback."""
 
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"queued_ms"})
+
     kind: str = "primary"
     url: str = ""
     method: str = "POST"
     http_status: int | None = None
     content_type: str = ""
-    latency_ms: float | None = None
+    latency_ms: float | None = None  # from when it was due, any wait for a slot included
     tries: int = 1
     error_code: int | None = None
     error: str | None = None
+    queued_ms: float | None = None  # of the latency, waiting for a slot to the app (if any)
 
     @property
     def failed(self) -> bool:

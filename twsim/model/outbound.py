@@ -36,7 +36,7 @@ from twsim.core.segments import segment
 from twsim.model.clock import Clock
 from twsim.model.directory import DEFAULT_COUNTRY, Directory
 from twsim.model.optouts import OptOuts
-from twsim.model.records import Account, Message, media_of, new_message
+from twsim.model.records import Account, Message, PhoneNumber, Service, media_of, new_message
 from twsim.model.reply_loop import ReplyLoopGuard
 
 
@@ -84,47 +84,88 @@ class OutboundRules:
         self._queues: dict[str, SenderQueue] = {}
 
     def prepare(self, account: Account, request: OutboundRequest) -> Message:
-        """The message `request` asks for, with its outcome decided; raises Twilio's error."""
+        """The message `request` asks for, with its outcome decided; raises Twilio's error.
+
+        The checks run in the order Twilio runs them: the account, the recipient and the
+        sender, the content, the parties (magic numbers, ownership, opt-outs), the status
+        callback, and whether the price table can price it.
+        """
+        if account.status != "active":
+            raise twilio_error(10001)
         to = phone.parse_to(request.to)
         service = self.directory.service(account, request.messaging_service_sid)
-        if request.from_:
-            sender = phone.parse_from(request.from_)
-        elif service is not None:
-            if not service.numbers:
-                raise twilio_error(21606, number="(no sender in the Messaging Service)")
-            sender = service.numbers[0]
-        else:
-            raise twilio_error(21603)
+        sender = self._sender(request, service)
         body = request.body or ""
-        if not body and not request.media_urls:
-            raise twilio_error(21602)
-        check_size(body, len(request.media_urls))
-        if any(not u.startswith(("http://", "https://")) for u in request.media_urls):
-            raise twilio_error(21620)
-        if self.config.delivery.magic_numbers and sender in MAGIC_FROM:
-            raise twilio_error(MAGIC_FROM[sender], number=sender)
-        number = self.directory.numbers.get(sender)
-        if number is None or number.account_sid != account.sid:
-            raise twilio_error(21606, number=sender)
-        if self.config.delivery.magic_numbers and to in MAGIC_TO:
-            raise twilio_error(MAGIC_TO[to], number=to, sender=sender)
-        if to == sender:
-            raise twilio_error(21211, number=to)
-        if self.opt_outs.blocked(to, self.directory.senders(number)):
-            raise twilio_error(21610)
+        self._check_content(body, request.media_urls)
+        number = self._check_parties(account, sender, to)
         if request.status_callback and not request.status_callback.startswith(
             ("http://", "https://")
         ):
             raise twilio_error(21609, url=request.status_callback)
         country = phone.country_of(to) or DEFAULT_COUNTRY
-        seg = segment(body, smart_encoding=request.smart_encoded)
+        self._check_priced(request, number, country, to, body)
+        message = self._message(account, request, service, number, sender, to, country)
+        self._decide_end(message, request)
+        return message
+
+    @staticmethod
+    def _sender(request: OutboundRequest, service: Service | None) -> str:
+        """The sending number: `From`, else the Messaging Service's first number."""
+        if request.from_:
+            return phone.parse_from(request.from_)
+        if service is None:
+            raise twilio_error(21603)
+        if not service.numbers:
+            raise twilio_error(21606, number="(no sender in the Messaging Service)")
+        return service.numbers[0]
+
+    @staticmethod
+    def _check_content(body: str, media_urls: tuple[str, ...]) -> None:
+        if not body and not media_urls:
+            raise twilio_error(21602)
+        check_size(body, len(media_urls))
+        if any(not u.startswith(("http://", "https://")) for u in media_urls):
+            raise twilio_error(21620)
+
+    def _check_parties(self, account: Account, sender: str, to: str) -> PhoneNumber:
+        """The sender's number, once sender and recipient may talk; Twilio's error if not."""
+        magic = self.config.delivery.magic_numbers
+        if magic and sender in MAGIC_FROM:
+            raise twilio_error(MAGIC_FROM[sender], number=sender)
+        number = self.directory.numbers.get(sender)
+        if number is None or number.account_sid != account.sid:
+            raise twilio_error(21606, number=sender)
+        if magic and to in MAGIC_TO:
+            raise twilio_error(MAGIC_TO[to], number=to, sender=sender)
+        if to == sender:
+            raise twilio_error(21211, number=to)
+        if self.opt_outs.blocked(to, self.directory.senders(number)):
+            raise twilio_error(21610)
+        return number
+
+    def _check_priced(
+        self, request: OutboundRequest, number: PhoneNumber, country: str, to: str, body: str
+    ) -> None:
+        """21408 when the price table has no price for this message."""
+        segments = segment(body, smart_encoding=request.smart_encoded).count
         channel = Channel.MMS if request.media_urls else Channel.SMS
-        key = PriceKey(country, number.type, Direction.OUTBOUND, channel)
         try:
-            self.prices.charge(key, seg.count)
+            self.prices.charge(
+                PriceKey(country, number.type, Direction.OUTBOUND, channel), segments
+            )
         except PricingError:
             raise twilio_error(21408, number=to) from None
-        now = self.clock.now()
+
+    def _message(
+        self,
+        account: Account,
+        request: OutboundRequest,
+        service: Service | None,
+        number: PhoneNumber,
+        sender: str,
+        to: str,
+        country: str,
+    ) -> Message:
         status = MessageStatus.QUEUED
         if request.send_at is not None:
             status = MessageStatus.SCHEDULED
@@ -136,11 +177,11 @@ class OutboundRules:
             direction=request.direction,
             from_=sender,
             to=to,
-            body=body,
+            body=request.body or "",
             status=status,
             number_type=number.type,
             country=country,
-            now=now,
+            now=self.clock.now(),
             smart_encoded=request.smart_encoded,
             messaging_service_sid=service.sid if service else number.service_sid,
         )
@@ -152,6 +193,11 @@ class OutboundRules:
         message.status_callback_method = request.status_callback_method
         message.send_at = request.send_at
         message.media = media_of(message, request.media_urls, self.sids)
+        return message
+
+    def _decide_end(self, message: Message, request: OutboundRequest) -> None:
+        """How the message will end: the sender's queue, the reply-loop guard, else the
+        configured outcomes."""
         delay = self.queue_delay(message)
         if delay is None:
             if request.from_:
@@ -159,13 +205,13 @@ class OutboundRules:
             message.outcome = Outcome(MessageStatus.FAILED, 30001)
         else:
             message.queue_delay_s = delay
+        sender = message.from_ or ""
         if message.direction is MessageDirection.OUTBOUND_REPLY and not self.reply_loops.allow(
-            sender, to, self.clock.monotonic()
+            sender, message.to, self.clock.monotonic()
         ):
             message.outcome = Outcome(MessageStatus.FAILED, 14107)
         if message.outcome is None:
-            message.outcome = self.outcomes.decide(to, self.outcome_rng)
-        return message
+            message.outcome = self.outcomes.decide(message.to, self.outcome_rng)
 
     # -- pacing --------------------------------------------------------------------------------
     def queue_delay(self, message: Message) -> float | None:

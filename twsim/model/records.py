@@ -22,7 +22,13 @@ class Account:
     date_created: datetime
     balance: Decimal
     api_keys: dict[str, str] = field(default_factory=dict)
-    status: str = "active"
+    status: str = "active"  # active | suspended | closed
+    owner_sid: str | None = None  # the parent, for a subaccount
+    date_updated: datetime | None = None
+
+    @property
+    def owner_account_sid(self) -> str:
+        return self.owner_sid or self.sid
 
     def accepts(self, username: str, password: str) -> bool:
         if username == self.sid:

@@ -26,7 +26,7 @@ from twsim.core.keywords import Keyword
 from twsim.core.lifecycle import MessageDirection, MessageStatus, OutcomePolicy
 from twsim.core.limits import check_size
 from twsim.core.pricing import Direction, PriceTable
-from twsim.model.attribution import Attribution, Cause
+from twsim.model.attribution import Attribution, Cause, Send
 from twsim.model.billing import Billing, LedgerEntry
 from twsim.model.clock import Clock
 from twsim.model.directory import Directory
@@ -157,7 +157,7 @@ class State:
     def messages_of(self, account: Account) -> Iterable[Message]:
         """An account's messages, newest first."""
         messages = self.messages
-        for sid in reversed(self._order[account.sid]):
+        for sid in reversed(self._order.get(account.sid, ())):
             message = messages.get(sid)
             if message is not None:
                 yield message
@@ -268,9 +268,13 @@ class State:
     ) -> Message:
         """Validate, segment, price and queue an outbound message (`message.created`)."""
         if cause is None and request.direction is MessageDirection.OUTBOUND_API and request.to:
-            cause = self.attribution.cause_for(
-                account.sid, phone.normalize(request.to) or request.to
+            send = Send(
+                account=account.sid,
+                to=phone.normalize(request.to) or request.to,
+                from_=phone.normalize(request.from_ or "") or request.from_,
+                service=request.messaging_service_sid,
             )
+            cause = self.attribution.cause_for(send)
         cause = cause or Cause()
         try:
             message = self.outbound.prepare(account, request)

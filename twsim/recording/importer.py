@@ -65,6 +65,21 @@ ZERO = Decimal(0)
 
 
 @dataclass(slots=True)
+class ImportProgress:
+    """How far an import has come, for live progress (updated as it goes, read by another thread)."""
+
+    files: int = 0
+    files_read: int = 0
+    reading: str = ""
+    messages: int = 0  # read so far; all of them once the files are read
+    converted: int = 0
+    written: int = 0
+    events: int = 0
+    cost: Decimal = ZERO
+    phase: str = "reading"
+
+
+@dataclass(slots=True)
 class ImportResult:
     output: Path
     messages: int
@@ -175,66 +190,71 @@ def to_events(
     *,
     window_s: float = DEFAULT_WINDOW_S,
     prices: PriceTable | None = None,
+    progress: ImportProgress | None = None,
 ) -> list[Event]:
     """The events the gateway logs for this traffic; `messages` must be oldest first."""
+    progress = progress or ImportProgress()
     events: list[Event] = []
     if not messages:
         return events
     start = messages[0].at
     attribution = _Attribution(window_s)
-    numbered = 0
     for m in messages:
         t = (m.at - start).total_seconds()
         message = _message(m)
-        segments = message.num_segments
         if m.inbound:
-            keyword = (
-                keywords.classify(m.body)
-                if keywords.handles_keywords(message.number_type)
-                else None
-            )
-            received = InboundReceived.of(
-                message, source="import", keyword=keyword and str(keyword)
-            )
-            received.num_media = m.num_media  # logs give the media count, not the URLs
-            events.append(received)
+            logged = _received(m, message)
             attribution.saw(m)
             cause: str | None = m.sid
             key = _key(m.from_, message.number_type, Direction.INBOUND, m)
         else:
             cause, how = attribution.cause(m)
-            message.inbound_sid = cause
-            created = MessageCreated.of(message, attributed=how)
-            created.num_media = m.num_media
-            events.append(created)
-            if m.status != "queued":
-                events.append(
-                    MessageStatusChanged(
-                        inbound=cause,
-                        message=m.sid,
-                        status=m.status,
-                        previous="queued",
-                        error_code=m.error_code,
-                    )
-                )
+            logged = _sent(m, message, cause, how)
             key = _key(m.to, message.number_type, Direction.OUTBOUND, m)
-        charge, unpriced = _charge(m, key, segments, prices)
-        if charge is None:
-            events.append(Charged(inbound=cause, message=m.sid, unpriced=unpriced))
-        else:
-            events.append(
-                Charged(
-                    inbound=cause,
-                    message=m.sid,
-                    account=m.account_sid,
-                    total=f"{charge.total:f}",
-                    charge=charge.to_dict(),
-                )
-            )
-        for event in events[numbered:]:  # this message's events: numbered, at its time
-            numbered += 1
-            event.seq, event.t = numbered, t
+        charged = _charged(m, key, message.num_segments, prices, cause)
+        progress.converted += 1
+        if charged.total is not None:
+            progress.cost += Decimal(charged.total)
+        logged.append(charged)
+        for event in logged:  # numbered in order, all at the message's time
+            event.seq, event.t = len(events) + 1, t
+            events.append(event)
     return events
+
+
+def _received(m: LoggedMessage, message: Message) -> list[Event]:
+    handles = keywords.handles_keywords(message.number_type)
+    keyword = keywords.classify(m.body) if handles else None
+    received = InboundReceived.of(message, source="import", keyword=keyword and str(keyword))
+    received.num_media = m.num_media  # logs give the media count, not the URLs
+    return [received]
+
+
+def _sent(m: LoggedMessage, message: Message, cause: str | None, how: str | None) -> list[Event]:
+    message.inbound_sid = cause
+    created = MessageCreated.of(message, attributed=how)
+    created.num_media = m.num_media
+    if m.status == "queued":
+        return [created]
+    final = MessageStatusChanged(
+        inbound=cause, message=m.sid, status=m.status, previous="queued", error_code=m.error_code
+    )
+    return [created, final]
+
+
+def _charged(
+    m: LoggedMessage, key: PriceKey, segments: int, prices: PriceTable | None, cause: str | None
+) -> Charged:
+    charge, unpriced = _charge(m, key, segments, prices)
+    if charge is None:
+        return Charged(inbound=cause, message=m.sid, unpriced=unpriced)
+    return Charged(
+        inbound=cause,
+        message=m.sid,
+        account=m.account_sid,
+        total=f"{charge.total:f}",
+        charge=charge.to_dict(),
+    )
 
 
 def _message(m: LoggedMessage) -> Message:
@@ -290,11 +310,14 @@ def import_files(
     window_s: float = DEFAULT_WINDOW_S,
     prices: PriceTable | None = None,
     force: bool = False,
+    progress: ImportProgress | None = None,
 ) -> ImportResult:
     """Read Twilio exports and write them as one recording at `output`.
 
-    An existing `output` is kept unless `force`; it is never one of the inputs.
+    An existing `output` is kept unless `force`; it is never one of the inputs. `progress`,
+    when given, is kept up to date as the files are read, converted and written.
     """
+    progress = progress or ImportProgress()
     output = Path(output)
     if not paths:
         raise ImportFailed("no input files")
@@ -306,7 +329,17 @@ def import_files(
     for path in inputs:
         if path.exists() and output.exists() and path.samefile(output):
             raise ImportFailed(f"{output} is also an input; choose another output")
-    messages, warnings = merge(read_export(_read_text(path), str(path)) for path in inputs)
+    progress.files = len(inputs)
+    exports = []
+    for path in inputs:
+        progress.reading = path.name
+        export = read_export(_read_text(path), str(path))
+        exports.append(export)
+        progress.files_read += 1
+        progress.messages += len(export.messages)
+    progress.phase = "converting"
+    messages, warnings = merge(exports)
+    progress.messages = len(messages)
     if not messages:
         raise ImportFailed(f"no messages in {', '.join(map(str, inputs))}")
     if anonymize:
@@ -323,10 +356,14 @@ def import_files(
         prices=table,
         meta={"imported_from": [p.name for p in inputs], "anonymized": anonymize},
     )
-    events = to_events(messages, window_s=window_s, prices=prices)
+    events = to_events(messages, window_s=window_s, prices=prices, progress=progress)
+    progress.phase = "writing"
+    progress.events = len(events) + 1  # lines, with the header
     try:
         with open_new(output, force=force) as out:
-            out.writelines(recording_lines(header, events))
+            for line in recording_lines(header, events):
+                out.write(line)
+                progress.written += 1
     except RecordingError as exc:
         raise ImportFailed(str(exc)) from None
     except OSError as exc:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twsim.model.clock import Clock
 from twsim.scenario.arrivals import first_texts
 from twsim.scenario.draws import Draws
+from twsim.scenario.pace import Pace
 from twsim.scenario.population import Population
 from twsim.scenario.scheduler import OpenScheduler
 from twsim.scenario.spec import Scenario, Span
@@ -50,6 +52,7 @@ class Burst:
         to: str,
         speed: float = 1.0,
         share: tuple[int, int] = (0, 1),
+        clock: Clock | None = None,
     ) -> None:
         self.scenario = scenario
         self.share = share  # (w, N): this run plays the students whose index % N == w
@@ -58,11 +61,13 @@ class Burst:
         self.to = to
         self.population = Population(scenario)
         self.draws = Draws(f"{scenario.seed}/students")
-        self.scheduler = OpenScheduler(speed)
+        self.scheduler = OpenScheduler(speed, clock=clock)
         self.students: list[Student] = []
         self._by_phone: dict[str, Student] = {}
         self.planned: list[Text] = []
         self.keep_plan = True
+        self.pace = Pace()
+        self.halted = False
 
     @property
     def sent(self) -> int:
@@ -95,6 +100,9 @@ class Burst:
                     self._plan(student, at, "duplicate")
 
     def _plan(self, student: Student, at: float, kind: str) -> None:
+        if self.halted:
+            return
+        self.pace.plan(at)
         self.scheduler.at(at, lambda lateness: self._fire(student, at, kind, lateness))
 
     def _fire(self, student: Student, at: float, kind: str, lateness: float) -> None:
@@ -142,6 +150,11 @@ class Burst:
             return
         student.retries += 1
         self._plan(student, at, "retry")
+
+    def halt(self) -> None:
+        """Send nothing more: drop every planned text and decision (a run stopped early)."""
+        self.halted = True
+        self.scheduler.close()
 
     async def run(self, quiet_timeout: float | None = 120.0) -> None:
         """Run the whole burst and wait until the gateway is quiet."""

@@ -11,7 +11,9 @@ import asyncio
 import functools
 from collections.abc import Iterable
 
+from twsim.model.clock import Clock
 from twsim.model.events import Event, InboundReceived, of_kind
+from twsim.scenario.pace import Pace
 from twsim.scenario.scheduler import OpenScheduler
 from twsim.scenario.target import Target, Text
 
@@ -40,21 +42,55 @@ def inbound_texts(events: Iterable[Event], to: str | None = None) -> list[Text]:
     return texts
 
 
-async def replay(texts: list[Text], target: Target, *, speed: float | None = 1.0) -> None:
+class Replay:
+    """Sends `texts` to `target` at `speed` times their pace (None: back to back, in order)."""
+
+    def __init__(
+        self,
+        texts: list[Text],
+        target: Target,
+        *,
+        speed: float | None = 1.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.texts = texts
+        self.target = target
+        self.speed = speed
+        self.scheduler = OpenScheduler(speed, clock=clock) if speed is not None else None
+        self.pace = Pace()
+        self.sent = 0
+        self.halted = False
+
+    def _send(self, text: Text, lateness_s: float) -> None:
+        self.sent += 1
+        self.target.send(text, lateness_s)
+
+    def halt(self) -> None:
+        """Send nothing more (a run stopped early)."""
+        self.halted = True
+        if self.scheduler is not None:
+            self.scheduler.close()
+
+    async def run(self) -> None:
+        scheduler = self.scheduler
+        if scheduler is not None:
+            scheduler.start()
+            for text in self.texts:
+                self.pace.plan(text.planned_s)
+                scheduler.at(text.planned_s, functools.partial(self._send, text))
+            await scheduler.idle()
+        else:
+            for index, text in enumerate(self.texts):
+                if self.halted:
+                    break
+                self._send(text, 0.0)
+                if index % 100 == 99:
+                    await asyncio.sleep(0)  # let webhooks start while the rest queue up
+        await self.target.quiet(None)
+
+
+async def replay(
+    texts: list[Text], target: Target, *, speed: float | None = 1.0, clock: Clock | None = None
+) -> None:
     """Send `texts` to `target` at `speed` times their pace (None: back to back, in order)."""
-    if speed is not None:
-        scheduler = OpenScheduler(speed)
-        scheduler.start()
-        for text in texts:
-            scheduler.at(text.planned_s, functools.partial(_send, target, text))
-        await scheduler.idle()
-    else:
-        for index, text in enumerate(texts):
-            target.send(text, 0.0)
-            if index % 100 == 99:
-                await asyncio.sleep(0)  # let webhooks start while the rest queue up
-    await target.quiet(None)
-
-
-def _send(target: Target, text: Text, lateness_s: float) -> None:
-    target.send(text, lateness_s)
+    await Replay(texts, target, speed=speed, clock=clock).run()

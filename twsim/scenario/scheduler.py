@@ -8,6 +8,9 @@ Actions always run in planned-time order (ties in the order they were planned), 
 the loop falls behind and several are due at once, and an action planned for a time that
 has already come runs before any later one. So the order of what happens depends on the
 plan alone, never on how late the loop happened to be.
+
+Time is the injected clock's: on a `ManualClock` the schedule moves only as a test
+advances it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections.abc import Callable
+
+from twsim.model.clock import Clock, SystemClock, Timer
 
 Action = Callable[[float], None]
 
@@ -24,39 +29,46 @@ _EARLY_S = 0.001  # timers may fire this much early (libuv counts milliseconds)
 class OpenScheduler:
     """Runs actions at planned offsets (seconds from `start()`), scaled by `speed`."""
 
-    def __init__(self, speed: float = 1.0) -> None:
+    def __init__(self, speed: float = 1.0, *, clock: Clock | None = None) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = speed
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.clock = clock or SystemClock()
+        self._started = False
         self._start = 0.0
         self.pending = 0
         self.fired = 0
         self._idle: asyncio.Event | None = None
         self._queue: list[tuple[float, int, Action]] = []
         self._planned = 0
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: Timer | None = None
         self._timer_for: float | None = None
         self._draining = False
+        self.closed = False
 
     def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._start = self._loop.time()
+        self._started = True
+        self._start = self.clock.monotonic()
         self._idle = asyncio.Event()
         self._idle.set()
 
     @property
+    def started(self) -> bool:
+        return self._started
+
+    @property
     def elapsed(self) -> float:
-        """Planned-time seconds since the start (real seconds times speed)."""
-        assert self._loop is not None
-        return (self._loop.time() - self._start) * self.speed
+        """Planned-time seconds since the start (clock seconds times speed)."""
+        return (self.clock.monotonic() - self._start) * self.speed
 
     def _due(self, planned: float) -> float:
         return self._start + planned / self.speed
 
     def at(self, planned: float, action: Action) -> None:
         """Call `action(lateness_s)` at `planned` seconds (of planned time) after the start."""
-        assert self._loop is not None and self._idle is not None, "call start() first"
+        assert self._started and self._idle is not None, "call start() first"
+        if self.closed:
+            return
         self.pending += 1
         self._idle.clear()
         heapq.heappush(self._queue, (planned, self._planned, action))
@@ -65,25 +77,25 @@ class OpenScheduler:
             self._arm()
 
     def _arm(self) -> None:
-        """One loop timer, for the earliest planned action."""
-        assert self._loop is not None
+        """One timer, for the earliest planned action."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = self._timer_for = None
         if self._queue:
             self._timer_for = self._queue[0][0]
-            self._timer = self._loop.call_at(self._due(self._timer_for), self._drain)
+            delay = self._due(self._timer_for) - self.clock.monotonic()
+            self._timer = self.clock.call_later(delay, self._drain)
 
     def _drain(self) -> None:
         """Run every action that is due, earliest planned first."""
-        assert self._loop is not None and self._idle is not None
+        assert self._idle is not None
         self._timer = self._timer_for = None
         self._draining = True
         try:
             while self._queue:
                 planned, _, action = self._queue[0]
                 due = self._due(planned)
-                now = self._loop.time()
+                now = self.clock.monotonic()
                 if due > now + _EARLY_S:
                     break
                 heapq.heappop(self._queue)
@@ -91,12 +103,24 @@ class OpenScheduler:
                 try:
                     action(max(now - due, 0.0))
                 finally:
-                    self.pending -= 1
+                    if not self.closed:
+                        self.pending -= 1
         finally:
             self._draining = False
             if self.pending == 0:
                 self._idle.set()
             self._arm()
+
+    def close(self) -> None:
+        """Drop every planned action and plan no more (a run stopped early)."""
+        self.closed = True
+        self._queue.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = self._timer_for = None
+        self.pending = 0
+        if self._idle is not None:
+            self._idle.set()
 
     async def idle(self) -> None:
         """Wait until nothing is planned any more."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
+import orjson
 
 from twsim.core.errors import TwilioError
 from twsim.gateway.runtime import Gateway
@@ -46,6 +48,10 @@ class Text:
 
 class Target(Protocol):
     def send(self, text: Text, lateness_s: float) -> None: ...
+
+    def webhooks(self) -> dict[str, str | None]:
+        """The gateway's numbers, each with the URL its texts go to (None: stored only)."""
+        ...
 
     def listen(self, listener: ReplyListener) -> None: ...
 
@@ -95,6 +101,9 @@ class LocalTarget:
     def listen(self, listener: ReplyListener) -> None:
         self._listeners.append(listener)
 
+    def webhooks(self) -> dict[str, str | None]:
+        return self.gateway.state.directory.webhooks()
+
     def _on_event(self, event: Event) -> None:
         if isinstance(event, MessageCreated | AutoReply):
             for listener in self._listeners:
@@ -110,21 +119,34 @@ class LocalTarget:
         self._unsubscribe()
 
 
-@dataclass(slots=True)
-class RemoteTarget:
-    """A gateway running elsewhere (`twsim serve`), driven through its control plane."""
+PAGE = 10_000  # events per page read from a remote gateway (its maximum)
 
-    url: str
-    source: str = "scenario"
-    poll_s: float = 0.1
-    _session: aiohttp.ClientSession | None = None
-    _listeners: list[ReplyListener] = field(default_factory=list)
-    _planned: list[Event] = field(default_factory=list)
-    _since: int = 0
-    _start_seq: int = 0
-    _poller: asyncio.Task[None] | None = None
-    _sends: set[asyncio.Task[None]] = field(default_factory=set)
-    errors: list[str] = field(default_factory=list)
+
+class RemoteTarget:
+    """A gateway running elsewhere (`twsim serve`), driven through its control plane.
+
+    It follows the gateway's event log while the run goes on: the server-sent event stream
+    (`/_twsim/events?follow=1`) where the gateway offers one, else short polls of the new
+    events. So the students read their answers, live progress has the gateway's figures,
+    and a gateway that goes away leaves the events seen until then for a partial report.
+    """
+
+    def __init__(self, url: str, source: str = "scenario", poll_s: float = 0.1) -> None:
+        self.url = url.rstrip("/")
+        self.source = source
+        self.poll_s = poll_s
+        self.errors: list[str] = []
+        self.lost: str | None = None  # why the gateway is unreachable, once it is
+        self.received: list[Event] = []
+        self._session: aiohttp.ClientSession | None = None
+        self._listeners: list[ReplyListener] = []
+        self._subscribers: list[Callable[[Event], None]] = []
+        self._on_lost: list[Callable[[str], None]] = []
+        self._planned: list[Event] = []
+        self._since = 0
+        self._follower: asyncio.Task[None] | None = None
+        self._sends: set[asyncio.Task[None]] = set()
+        self._webhooks: dict[str, str | None] = {}
 
     async def open(self) -> RemoteTarget:
         self._session = aiohttp.ClientSession(
@@ -134,15 +156,35 @@ class RemoteTarget:
             async with self._session.get(f"{self.url}/_twsim/health") as r:
                 r.raise_for_status()
                 health = await r.json()
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, ValueError) as exc:
             await self._session.close()
-            raise ConnectionError(f"cannot reach twsim at {self.url}: {exc}") from None
-        self._start_seq = self._since = int(health.get("last_seq", 0))
-        self._poller = asyncio.get_running_loop().create_task(self._poll())
+            raise ConnectionError(f"cannot reach twsim at {self.url}: {_reason(exc)}") from None
+        self._since = int(health.get("last_seq", 0))
+        self._webhooks = dict(health.get("webhooks") or {})
+        self._follower = asyncio.get_running_loop().create_task(self._follow())
         return self
 
+    def subscribe(self, subscriber: Callable[[Event], None]) -> None:
+        """Call `subscriber(event)` for every gateway event of the run, as it is seen."""
+        self._subscribers.append(subscriber)
+
+    def on_lost(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(reason)` once, if the gateway stops answering."""
+        self._on_lost.append(callback)
+
+    def _lose(self, exc: BaseException) -> None:
+        if self.lost is None:
+            self.lost = _reason(exc)
+            for callback in self._on_lost:
+                callback(self.lost)
+
     def send(self, text: Text, lateness_s: float) -> None:
-        self._planned.append(planned_event(text, lateness_s))
+        event = planned_event(text, lateness_s)
+        self._planned.append(event)
+        for subscriber in self._subscribers:
+            subscriber(event)
+        if self.lost is not None:
+            return
         task = asyncio.get_running_loop().create_task(self._post(text))
         self._sends.add(task)
         task.add_done_callback(self._sends.discard)
@@ -161,57 +203,130 @@ class RemoteTarget:
                 f"{self.url}/_twsim/inbound", json=payload, params={"source": self.source}
             ) as r:
                 await r.read()
+        except aiohttp.ClientConnectionError as exc:
+            self._lose(exc)
         except aiohttp.ClientError as exc:
             self.errors.append(str(exc))
 
     def listen(self, listener: ReplyListener) -> None:
         self._listeners.append(listener)
 
-    async def _poll(self) -> None:
+    def webhooks(self) -> dict[str, str | None]:
+        return dict(self._webhooks)
+
+    def _take(self, raw: dict[str, Any]) -> None:
+        seq = int(raw["seq"])
+        if seq <= self._since:
+            return
+        self._since = seq
+        event = Event.from_json(raw)
+        self.received.append(event)
+        for subscriber in self._subscribers:
+            subscriber(event)
+        if isinstance(event, MessageCreated | AutoReply):
+            for listener in self._listeners:
+                listener(event.to, event.body)
+
+    async def _fetch(self, *, follow: bool) -> None:
+        """New events: every page there is (JSON), or as they come for as long as the
+        stream lasts (SSE)."""
         assert self._session is not None
         while True:
+            params = {"since": str(self._since), "limit": str(PAGE)}
+            if follow:
+                params["follow"] = "1"
+            timeout = aiohttp.ClientTimeout(total=None, sock_read=None) if follow else None
+            async with self._session.get(
+                f"{self.url}/_twsim/events", params=params, timeout=timeout
+            ) as r:
+                r.raise_for_status()
+                if r.content_type == "text/event-stream":
+                    async for data in sse_data(r.content):
+                        self._take(orjson.loads(data))
+                    return
+                page = orjson.loads(await r.read())
+            for raw in page["events"]:
+                self._take(raw)
+            if page.get("next_since") is None:
+                return
+
+    async def _follow(self) -> None:
+        while self.lost is None:
             try:
-                async with self._session.get(
-                    f"{self.url}/_twsim/events",
-                    params=[
-                        ("since", str(self._since)),
-                        ("type", "message.created"),
-                        ("type", "optout.reply"),
-                    ],
-                ) as r:
-                    items = (await r.json())["events"]
-            except (aiohttp.ClientError, KeyError, ValueError) as exc:
+                await self._fetch(follow=True)
+            except aiohttp.ClientConnectionError as exc:
+                self._lose(exc)
+                return
+            except (aiohttp.ClientError, orjson.JSONDecodeError, KeyError, ValueError) as exc:
                 self.errors.append(str(exc))
-                items = []
-            for raw in items:
-                self._since = max(self._since, int(raw["seq"]))
-                event = Event.from_json(raw)
-                if isinstance(event, MessageCreated | AutoReply):
-                    for listener in self._listeners:
-                        listener(event.to, event.body)
             await asyncio.sleep(self.poll_s)
 
     async def quiet(self, timeout: float | None = None) -> None:
         assert self._session is not None
         if self._sends:
             await asyncio.gather(*self._sends, return_exceptions=True)
-        async with self._session.get(
-            f"{self.url}/_twsim/quiet", params={"timeout": str(timeout or 60)}
-        ) as r:
-            await r.read()
+        if self.lost is not None:
+            return
+        try:
+            async with self._session.get(
+                f"{self.url}/_twsim/quiet", params={"timeout": str(timeout or 60)}
+            ) as r:
+                await r.read()
+        except aiohttp.ClientConnectionError as exc:
+            self._lose(exc)
 
     async def events(self) -> list[Event]:
-        assert self._session is not None
-        async with self._session.get(
-            f"{self.url}/_twsim/events", params={"since": str(self._start_seq)}
-        ) as r:
-            remote = [Event.from_json(e) for e in (await r.json())["events"]]
-        return remote + self._planned
+        """Every event of the run: the gateway's (caught up, unless it is gone) and the sends."""
+        await self._stop_following()
+        if self.lost is None:
+            try:
+                await self._fetch(follow=False)
+            except aiohttp.ClientConnectionError as exc:
+                self._lose(exc)
+        return self.received + self._planned
+
+    async def _stop_following(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
 
     async def close(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        await self._stop_following()
+        for task in list(self._sends):
+            task.cancel()
+        if self._sends:
+            await asyncio.gather(*self._sends, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
+
+
+async def sse_data(lines: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """The `data` of each server-sent event in a stream of lines.
+
+    The format is a few line prefixes (the WHATWG "server-sent events" rules); `id` and
+    `event` repeat what the event JSON already holds, so only `data` is kept.
+    """
+    data: list[bytes] = []
+    async for raw in lines:
+        line = raw.rstrip(b"\r\n")
+        if not line:
+            if data:
+                yield b"\n".join(data)
+                data = []
+        elif line.startswith(b"data:"):
+            value = line[5:]
+            data.append(value[1:] if value.startswith(b" ") else value)
+    if data:
+        yield b"\n".join(data)
+
+
+def _reason(exc: BaseException) -> str:
+    """An aiohttp failure in a few words (its message, else its kind)."""
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection"
+    if isinstance(exc, aiohttp.ClientConnectorError) and exc.os_error.errno:
+        return os.strerror(exc.os_error.errno).lower()  # "connection refused"
+    text = str(exc).strip()
+    return text or type(exc).__name__

@@ -52,6 +52,7 @@ def _worker(
     port: int,
     record: str,
     speed: float,
+    store_only: bool,
     pipe: Connection,
 ) -> None:
     clock = SystemClock()
@@ -71,6 +72,7 @@ def _worker(
             speed=speed,
             share=share,
             ready=ready,
+            store_only=store_only,
         )
     )
     pipe.send("done")
@@ -109,6 +111,7 @@ def run_burst_workers(
     record: str | None = None,
     force: bool = False,
     speed: float = 1.0,
+    store_only: bool = False,
 ) -> MergedBurst:
     """Run `scenario` split over `workers` processes; one merged recording and report."""
     if record is not None:
@@ -135,6 +138,7 @@ def run_burst_workers(
                         port if w == 0 else 0,
                         paths[w],
                         speed,
+                        store_only,
                         child,
                     ),
                     daemon=True,

@@ -19,7 +19,8 @@ ACCOUNT_KEY: Any = (
 
 
 async def authenticated(request: web.Request) -> Account:
-    """The account the request's credentials open, which must be the one in the path."""
+    """The account in the path, if the request's credentials open it: the credentials' own
+    account, or one of its subaccounts (a parent's credentials work on its subaccounts)."""
     header = request.headers.get("Authorization")
     if not header:
         raise ApiError(20003, "Authentication Error - No credentials provided", status=401)
@@ -31,8 +32,11 @@ async def authenticated(request: web.Request) -> Account:
     account = state.authenticate(credentials.login, credentials.password)
     path_sid = request.match_info.get("account_sid")
     if path_sid is not None and path_sid != account.sid:
-        if path_sid in state.accounts:
-            raise ApiError(20003, "Authenticate", status=401)
-        raise twilio_error(20404, path=request.path)
+        opened = state.directory.opens(account, path_sid)
+        if opened is None:
+            if path_sid in state.accounts:
+                raise ApiError(20003, "Authenticate", status=401)
+            raise twilio_error(20404, path=request.path)
+        account = opened
     request[ACCOUNT_KEY] = account.sid
     return account

@@ -10,18 +10,20 @@ from aiohttp import web
 from twsim.analysis import report
 from twsim.core.errors import ApiError
 from twsim.gateway.inbound import InboundOutcome
-from twsim.model.events import EventType
 from twsim.model.records import Message
 from twsim.server import render
+from twsim.server.event_feed import select
+from twsim.server.json_stream import int_param, write_list
 from twsim.server.keys import GATEWAY, REPORT_PRICES
 
 PREFIX = "/_twsim"
+DEFAULT_MESSAGES = 100
+MAX_MESSAGES = 1000
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(PREFIX + "/inbound", inbound)
     router.add_get(PREFIX + "/messages", messages)
-    router.add_get(PREFIX + "/events", events)
     router.add_get(PREFIX + "/report", report_view)
     router.add_post(PREFIX + "/reset", reset)
     router.add_get(PREFIX + "/health", health)
@@ -33,6 +35,8 @@ def message_view(message: Message) -> dict[str, Any]:
     view = render.message(message)
     view["inbound_sid"] = message.inbound_sid
     view["attempt_sid"] = message.attempt_sid
+    view["encoding"] = str(message.encoding)
+    view["ucs2_chars"] = message.ucs2_chars
     return view
 
 
@@ -41,8 +45,18 @@ def outcome_view(outcome: InboundOutcome) -> dict[str, Any]:
         "inbound": message_view(outcome.inbound),
         "webhook": [a.to_json() for a in outcome.attempts],
         "replies": [message_view(m) for m in outcome.replies],
+        "rest_sends": [message_view(m) for m in outcome.sends],
         "error_code": outcome.error_code,
         "warnings": outcome.warnings,
+        "problems": [
+            {
+                "code": p.code,
+                "message": p.message,
+                "more_info": p.more_info,
+                "fatal": getattr(p, "fatal", True),
+            }
+            for p in outcome.problems
+        ],
     }
 
 
@@ -99,31 +113,36 @@ async def inbound(request: web.Request) -> web.Response:
     return web.json_response({"inbound": message_view(received.message)}, status=202)
 
 
-async def messages(request: web.Request) -> web.Response:
+async def messages(request: web.Request) -> web.StreamResponse:
+    """Messages newest first, a page at a time: `before` is the `next` of the page before."""
     state = request.app[GATEWAY].state
-    direction = request.query.get("direction")
-    inbound_sid = request.query.get("inbound")
-    items = [
-        message_view(m)
-        for m in state.messages.values()
-        if (not direction or str(m.direction) == direction)
-        and (not inbound_sid or m.inbound_sid == inbound_sid or m.sid == inbound_sid)
-    ]
-    return web.json_response({"messages": items})
+    limit = int_param(request, "limit", DEFAULT_MESSAGES, lo=1, hi=MAX_MESSAGES)
+    direction = request.query.get("direction") or None
+    inbound_sid = request.query.get("inbound") or None
+    phone = request.query.get("phone") or None
+    before = request.query.get("before") or None
+    stored = state.messages
+    if before is not None and before not in stored:
+        raise ApiError(
+            20001, f"before must be a message SID from a previous page, not {before!r}", status=400
+        )
+    sids = reversed(stored)
+    if before is not None:
+        for sid in sids:
+            if sid == before:
+                break
 
+    def wanted(m: Message) -> bool:
+        return (
+            (direction is None or m.direction == direction)
+            and (inbound_sid is None or m.inbound_sid == inbound_sid or m.sid == inbound_sid)
+            and (phone is None or m.from_ == phone or m.to == phone)
+        )
 
-async def events(request: web.Request) -> web.Response:
-    log = request.app[GATEWAY].events
-    try:
-        since = int(request.query.get("since", "0"))
-    except ValueError:
-        raise ApiError(20001, "since must be an event sequence number", status=400) from None
-    wanted = set(request.query.getall("type", []))
-    unknown = wanted - {str(t) for t in EventType}
-    if unknown:
-        raise ApiError(20001, f"Unknown event type(s): {', '.join(sorted(unknown))}", status=400)
-    items = [e.to_json() for e in log.since(since) if not wanted or str(e.type) in wanted]
-    return web.json_response({"events": items})
+    page, more = select((stored[sid] for sid in sids), wanted, limit)
+    return await write_list(
+        request, "messages", page, message_view, {"next": page[-1].sid if more else None}
+    )
 
 
 async def report_view(request: web.Request) -> web.Response:
@@ -146,6 +165,7 @@ async def health(request: web.Request) -> web.Response:
             "events": len(gateway.events),
             "last_seq": gateway.events.last_seq,
             "busy": gateway.busy,
+            "webhooks": gateway.state.directory.webhooks(),
         }
     )
 

@@ -7,7 +7,6 @@ rejected calls included, so the report can show what the app tried.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -15,7 +14,7 @@ from aiohttp import web
 from twsim.core.errors import ApiError, TwilioError, twilio_error
 from twsim.model.events import ApiRequest
 from twsim.server.auth import ACCOUNT_KEY
-from twsim.server.keys import GATEWAY
+from twsim.server.keys import GATEWAY, REQUEST_IDS
 from twsim.server.render import ROOT
 
 log = logging.getLogger("twsim.server")
@@ -53,7 +52,8 @@ def _clip(text: str) -> str:
 
 @web.middleware
 async def twilio_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
+    clock = request.app[GATEWAY].clock
+    started = clock.monotonic()
     error: TwilioError | None = None
     try:
         response = await handler(request)
@@ -62,7 +62,7 @@ async def twilio_errors(request: web.Request, handler: Handler) -> web.StreamRes
     except web.HTTPException as exc:
         if exc.status < 400:  # a redirect (media content): record it, let aiohttp send it
             if request.path.startswith(ROOT):
-                await _record(request, exc.status, None, time.perf_counter() - started)
+                await _record(request, exc.status, None, clock.monotonic() - started)
             raise
         error = _from_http(request, exc)
     except Exception:
@@ -71,7 +71,8 @@ async def twilio_errors(request: web.Request, handler: Handler) -> web.StreamRes
     if error is not None:
         response = error_response(error)
     if request.path.startswith(ROOT):
-        await _record(request, response.status, error, time.perf_counter() - started)
+        response.headers["Twilio-Request-Id"] = request.app[REQUEST_IDS].new("RQ")
+        await _record(request, response.status, error, clock.monotonic() - started)
     return response
 
 

@@ -118,9 +118,9 @@ def account(a: Account) -> dict[str, Any]:
     return {
         "auth_token": a.auth_token,
         "date_created": rfc2822(a.date_created),
-        "date_updated": rfc2822(a.date_created),
+        "date_updated": rfc2822(a.date_updated or a.date_created),
         "friendly_name": a.friendly_name,
-        "owner_account_sid": a.sid,
+        "owner_account_sid": a.owner_account_sid,
         "sid": a.sid,
         "status": a.status,
         "subresource_uris": {k: f"{base}/{v}" for k, v in _ACCOUNT_SUBRESOURCES.items()},

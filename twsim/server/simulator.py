@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from twilio.rest import Client
@@ -27,6 +27,8 @@ from twsim.model.clock import Clock
 from twsim.recording.journal import Recorder
 from twsim.server.app import make_app
 from twsim.server.sdk import client
+
+T = TypeVar("T")
 
 
 def tune_gc() -> None:
@@ -71,6 +73,7 @@ class Simulator:
             else None
         )
         self._runner: web.AppRunner | None = None
+        self.app: web.Application | None = None
 
     @property
     def url(self) -> str:
@@ -93,7 +96,7 @@ class Simulator:
         return self.gateway.events
 
     async def start(self) -> Simulator:
-        app = make_app(self.gateway)
+        app = self.app = make_app(self.gateway)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
@@ -161,6 +164,11 @@ class SimulatorThread:
 
     def _call(self, work: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` on the gateway's event loop and wait for its result."""
+        result: T = self._call(work)
+        return result
 
     def start(self) -> Simulator:
         self._thread.start()

@@ -27,7 +27,9 @@ ACCOUNT = ROOT + "/Accounts/{account_sid}"
 
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(ROOT + "/Accounts.json", list_accounts)
+    router.add_post(ROOT + "/Accounts.json", create_account)
     router.add_get(ROOT + "/Accounts/{account_sid}.json", fetch_account)
+    router.add_post(ROOT + "/Accounts/{account_sid}.json", update_account)
     router.add_get(ACCOUNT + "/Balance.json", fetch_balance)
     router.add_post(ACCOUNT + "/Messages.json", create_message)
     router.add_get(ACCOUNT + "/Messages.json", list_messages)
@@ -58,18 +60,55 @@ async def fetch_account(request: web.Request) -> web.Response:
 
 
 async def list_accounts(request: web.Request) -> web.Response:
-    """The accounts the credentials open: just their own (the gateway has no subaccounts)."""
+    """The accounts the credentials open: their own and its subaccounts."""
     account = await authenticated(request)
     query = request.query
     wanted_name = query.get("FriendlyName")
     wanted_status = query.get("Status")
     items = [
         a
-        for a in (account,)
+        for a in request.app[GATEWAY].state.directory.family_of(account)
         if (not wanted_name or a.friendly_name == wanted_name)
         and (not wanted_status or a.status == wanted_status)
     ]
     return _json(page(items, query, request.path, "accounts", render.account, lambda a: a.sid))
+
+
+async def create_account(request: web.Request) -> web.Response:
+    """A subaccount of the credentials' account (multi-tenant apps make one per tenant)."""
+    owner = await authenticated(request)
+    if owner.owner_sid is not None:
+        raise ApiError(20003, "A subaccount cannot create subaccounts", status=401)
+    form = await forms.read(request)
+    directory = request.app[GATEWAY].state.directory
+    account = directory.create_subaccount(owner, forms.text(form, "FriendlyName"))
+    return _json(render.account(account), 201)
+
+
+_STATUSES = {"active": "active", "suspended": "suspended", "closed": "closed"}
+_STATUS_NUMBERS = {"1": "active", "2": "suspended", "3": "closed"}
+
+
+async def update_account(request: web.Request) -> web.Response:
+    """Rename an account, or suspend, reactivate or close a subaccount (closing is final)."""
+    account = await authenticated(request)
+    form = await forms.read(request)
+    name, raw_status = forms.text(form, "FriendlyName"), forms.text(form, "Status")
+    status = None
+    if raw_status is not None:
+        status = _STATUSES.get(raw_status.lower()) or _STATUS_NUMBERS.get(raw_status)
+        if status is None:
+            raise ApiError(20001, f"Invalid Status: {raw_status!r}", status=400)
+        if account.owner_sid is None and status != account.status:
+            raise ApiError(20001, "Only a subaccount's status can be changed", status=400)
+        if account.status == "closed" and status != "closed":
+            raise ApiError(20001, "A closed account cannot be reopened", status=400)
+    if name is not None:
+        account.friendly_name = name
+    if status is not None:
+        account.status = status
+    account.date_updated = request.app[GATEWAY].clock.now()
+    return _json(render.account(account))
 
 
 async def fetch_balance(request: web.Request) -> web.Response:
