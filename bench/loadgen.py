@@ -1,11 +1,11 @@
 """Figures 6-8: `twsim load` as a load generator, against ab and wrk, and its honesty.
 
-6. Against the trivial app (its own process, on the app core), keep-alive, concurrency C:
+7. Against the trivial app (its own process, on the app core), keep-alive, concurrency C:
    `twsim load` (in this process, on the generator core) against Debian's `ab -k` and
    `wrk` (child processes on the same core), webhooks/s and generator CPU per request.
-7. `--workers 2` against `--workers 1`, both unpinned, at a canned-answer target cheap
+8. `--workers 2` against `--workers 1`, both unpinned, at a canned-answer target cheap
    enough that the generator is the bottleneck.
-8. `load --rate` honesty: an app of known capacity (N slots x S service time) planned above
+9. `load --rate` honesty: an app of known capacity (N slots x S service time) planned above
    its capacity; the p99 twsim reports against the p99 computed from the planned starts.
 """
 
@@ -260,7 +260,7 @@ def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:
     return [
         Figure(
             "load_vs_ab",
-            f"6. twsim load -c {conc}: webhooks/s ÷ ab -k requests/s",
+            f"7. twsim load -c {conc}: webhooks/s ÷ ab -k requests/s",
             "",
             spread(vs_ab) if vs_ab else None,
             Target(">=", TARGET_VS_TOOLS),
@@ -270,7 +270,7 @@ def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:
         ),
         Figure(
             "load_vs_wrk",
-            f"6. twsim load -c {conc}: webhooks/s ÷ wrk requests/s",
+            f"7. twsim load -c {conc}: webhooks/s ÷ wrk requests/s",
             "",
             spread(vs_wrk) if vs_wrk else None,
             Target(">=", TARGET_VS_TOOLS),
@@ -279,7 +279,7 @@ def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:
         ),
         Figure(
             "load_cpu_per_request",
-            "6. twsim load CPU per webhook",
+            "7. twsim load CPU per webhook",
             "µs",
             spread(twsim_cpu),
             beside=(
@@ -289,7 +289,7 @@ def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:
         ),
         Figure(
             "load_workers_scaling",
-            "7. load --workers 2 ÷ --workers 1 webhooks/s (canned target)",
+            "8. load --workers 2 ÷ --workers 1 webhooks/s (canned target)",
             "×",
             spread(scaling) if scaling else None,
             beside=f"none set; {len(cores)} usable cores shared with the target",
@@ -298,7 +298,7 @@ def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:
         ),
         Figure(
             "load_rate_p99_error",
-            f"8. load --rate {size.honesty_rate:g}/s at an app of {capacity:g}/s: "
+            f"9. load --rate {size.honesty_rate:g}/s at an app of {capacity:g}/s: "
             "reported p99 vs p99 from planned starts",
             "%",
             spread([h["error_pct"] for h in honesty]),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from browsing import chromium
+from pg_server import PostgresServer
 
 from twsim.config.models import Config
 from twsim.config.reader import config_from_dict
@@ -67,3 +70,24 @@ def make_browser(tmp_path: Any) -> Any:
     yield make
     for browser in started:
         browser.quit()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server for the session (on loopback, in a temporary folder): its URL."""
+    server = PostgresServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def pg_database(postgres: str) -> AsyncIterator[str]:
+    """A fresh database on the session's PostgreSQL server (dropped at the end): its URL."""
+    name = "app_" + uuid.uuid4().hex[:12]
+    async with await psycopg.AsyncConnection.connect(postgres, autocommit=True) as admin:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    yield postgres.rpartition("/")[0] + "/" + name
+    async with await psycopg.AsyncConnection.connect(postgres, autocommit=True) as admin:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

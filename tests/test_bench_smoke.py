@@ -35,6 +35,8 @@ FIGURES: dict[str, tuple[str, float] | None] = {
     "message_bytes_with_events": None,
     "report_events_per_s": None,
     "replay_events_per_s": None,
+    "observers_on_vs_off": (">=", 0.9),
+    "observers_cpu_per_inbound": None,
     "load_vs_ab": (">=", 0.9),
     "load_vs_wrk": (">=", 0.9),
     "load_cpu_per_request": None,

@@ -82,7 +82,7 @@ STUDENT = "+12025550123"
 def test_naive_answers_and_reports_every_wrong_code(twsim_app):
     first = twsim_app.text(STUDENT, "CS1O1")
     twsim_app.assert_replied("Invalid code")
-    assert first.sent == ["Attendance: +12025550123 sent an invalid code 'CS1O1'."]
+    assert first.sent == ["+12025550123 sent an invalid code 'CS1O1' for CS101."]
     assert first.errors == {{}}
     twsim_app.text(STUDENT, "CS1O1")
     twsim_app.assert_replied("Invalid code")

@@ -18,7 +18,7 @@ async def app(serve_app: Any) -> TwilioApp:
 @pytest.fixture
 async def gate(app: TwilioApp) -> AsyncIterator[Gate]:
     """Holds slow handlers; released when the test ends, before the app stops."""
-    held = Gate(limit_s=5.0)
+    held = Gate()
     yield held
     held.release()
 

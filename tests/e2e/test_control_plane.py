@@ -154,7 +154,7 @@ async def test_messages_events_report_reset_and_health(
     _, first = await call(
         http, "POST", gw.url + "/_twsim/inbound?wait=1", data={"From": PHONE, "To": gw.number}
     )
-    await gw.quiet(5)
+    await gw.quiet(60)
     inbound_sid = first["inbound"]["sid"]
     reply_sid = first["replies"][0]["sid"]
 

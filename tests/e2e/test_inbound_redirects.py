@@ -167,7 +167,7 @@ async def test_relative_urls_resolve_against_the_document_after_http_redirects(
     sim = await make_sim(config_for(url))
 
     outcome = await sim.send("hi", from_=PHONE)
-    await sim.quiet(5)
+    await sim.quiet(60)
 
     [sent] = outcome.replies
     assert [m.url for m in sent.media] == [app.url("/v2/img/logo.png")]
@@ -190,7 +190,7 @@ async def test_absolute_public_urls_in_twiml_are_dialled_locally(serve_app: Any,
     sim = await make_sim(config)
 
     outcome = await sim.send("hi", from_=PHONE)
-    await sim.quiet(5)
+    await sim.quiet(60)
 
     assert [(h.path, h.valid) for h in proxied.hits] == [
         ("/sms", True),

@@ -45,7 +45,7 @@ async def test_rest_reply_during_the_webhook_belongs_to_the_conversation(
     clients.append(sim.client())
 
     outcome = await sim.send("code 42", from_=PHONE)
-    await sim.quiet(5)
+    await sim.quiet(60)
 
     assert outcome.error_code is None and outcome.replies == []
     [event] = created(sim, "outbound-api")

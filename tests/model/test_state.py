@@ -115,7 +115,7 @@ async def test_lifecycle_bills_when_sent_and_reports_every_status() -> None:
     g = gateway()
     message = send(g, body="a" * 200)
     assert message.status is MessageStatus.QUEUED and message.price is None  # type: ignore[attr-defined]
-    await g.quiet(5)
+    await g.quiet(60)
     statuses = [e.status for e in g.events.of_type(MessageStatusChanged)]
     assert statuses == ["sending", "sent", "delivered"]
     charge = g.events.of_type(Charged)[0]
@@ -132,7 +132,7 @@ async def test_outcome_rules_decide_the_end() -> None:
     )
     g = gateway(config)
     bad, good = send(g, to=PHONE), send(g, to="+13125550100")
-    await g.quiet(5)
+    await g.quiet(60)
     assert (bad.status, bad.error_code, bad.error_message) == (
         MessageStatus.UNDELIVERED,
         30003,
@@ -147,7 +147,7 @@ async def test_failed_messages_pay_the_failed_fee_only() -> None:
     )
     g = gateway(config)
     message = send(g)
-    await g.quiet(5)
+    await g.quiet(60)
     assert message.status is MessageStatus.FAILED  # type: ignore[attr-defined]
     charge = g.events.of_type(Charged)[0].charge
     assert charge["kind"] == "failed"
@@ -206,12 +206,12 @@ async def test_reply_loop_is_cut_after_thirty_replies_in_thirty_seconds() -> Non
     clock = ManualClock()
     g = gateway(clock=clock)
     replies = [send(g, direction=MessageDirection.OUTBOUND_REPLY) for _ in range(31)]
-    await g.quiet(5)
+    await g.quiet(60)
     assert [m.status for m in replies[:30]] == [MessageStatus.DELIVERED] * 30  # type: ignore[attr-defined]
     assert (replies[30].status, replies[30].error_code) == (MessageStatus.FAILED, 14107)  # type: ignore[attr-defined]
     await clock.advance(30)
     later = send(g, direction=MessageDirection.OUTBOUND_REPLY)
-    await g.quiet(5)
+    await g.quiet(60)
     assert later.status is MessageStatus.DELIVERED  # type: ignore[attr-defined]
 
 

@@ -77,8 +77,24 @@ class Diff:
             max(0, n - self.before.errors.get(code, 0)) for code, n in self.after.errors.items()
         )
 
+    @property
+    def side_effects(self) -> dict[str, Any] | None:
+        """Per-text side effects before and after, and the rise (None: neither observed any)."""
+        b, a = self.before.side_effects, self.after.side_effects
+        before = b.per_text if b is not None and b.observed else None
+        after = a.per_text if a is not None and a.observed else None
+        if before is None and after is None:
+            return None
+        rise = (
+            {k: round(after[k] - before[k], 4) for k in after}
+            if before is not None and after is not None
+            else None
+        )
+        return {"before": before, "after": after, "increase": rise}
+
     def to_json(self) -> dict[str, Any]:
         b, a = self.before, self.after
+        side_effects = self.side_effects
         return {
             "before": {
                 "inbound": b.inbound.count,
@@ -104,6 +120,7 @@ class Diff:
             "only_before": self.only_before,
             "only_after": self.only_after,
             "changed": self.changed,
+            **({"side_effects": side_effects} if side_effects is not None else {}),
         }
 
 
@@ -141,6 +158,12 @@ def render(diff: Diff, names: tuple[str, str] = ("before", "after")) -> str:
         f"amplification {diff.amplification_increase:+.2f} messages per inbound, cost {'+' if diff.cost_increase >= 0 else ''}{format_money(diff.cost_increase)}, "
         f"webhook p99 {_p99_change(diff)}, new errors {diff.new_errors}"
     )
+    rise = (diff.side_effects or {}).get("increase")
+    if rise:
+        lines.append(
+            f"per inbound text: emails {rise['emails']:+.2f}, log lines {rise['log_lines']:+.2f}, "
+            f"db rows {rise['db_rows']:+.2f}, app CPU {rise['app_cpu_ms']:+.1f} ms"
+        )
     lines.append(
         f"conversations answered differently: {diff.changed_count} (only in {names[0]}: {diff.only_before}, only in {names[1]}: {diff.only_after})"
     )

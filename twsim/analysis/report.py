@@ -17,6 +17,8 @@ from typing import Any
 
 from twsim.analysis import figures
 from twsim.analysis.histograms import new_histogram, percentiles, record_ms
+from twsim.analysis.side_effects import KINDS as SIDE_EFFECT_KINDS
+from twsim.analysis.side_effects import SideEffects, SideEffectsBuilder
 from twsim.analysis.tallies import ZERO, OutboundTally, TextTally, Totals, ratio
 from twsim.core.pricing import Charge, PriceTable, format_money
 from twsim.model.attribution import METHODS, TWIML
@@ -74,10 +76,14 @@ class ReportBuilder:
         self.cost_so_far = ZERO
         self.replies = 0
         self.api_sends = 0
+        self.side_effects = SideEffectsBuilder()
 
     # -- folding -------------------------------------------------------------------------------
     def add(self, event: Event) -> None:
         kind = type(event)
+        if kind in _OBSERVED:  # the app's other channels: no part of the run's duration
+            self.side_effects.add(event)
+            return
         if kind in _NOT_TRAFFIC:
             return  # the gateway's set-up, not part of the run: no effect on its duration
         if kind is not SendPlanned:
@@ -196,6 +202,7 @@ class ReportBuilder:
 
 
 _NOT_TRAFFIC: frozenset[type[Event]] = frozenset({NumberChanged, Reset})
+_OBSERVED: frozenset[type[Event]] = frozenset(SIDE_EFFECT_KINDS)
 
 _HANDLERS: dict[type[Event], Callable[[ReportBuilder, Any], None]] = {
     InboundReceived: ReportBuilder._inbound_received,
@@ -239,6 +246,7 @@ class Report:
     total_cost: Decimal
     duration_s: float
     extra: dict[str, Any] = field(default_factory=dict)
+    side_effects: SideEffects | None = None  # the app's other channels (None: not folded)
 
     @classmethod
     def from_builder(cls, b: ReportBuilder) -> Report:
@@ -274,7 +282,8 @@ class Report:
             "replies": ratio(caused_by_origin["reply"], n),
             "api": ratio(caused_by_origin["api"], n),
         }
-        return cls(
+        side_effects = b.side_effects.result(b.inbound)
+        report = cls(
             currency=b.currency,
             inbound=inbound,
             outbound=outbound,
@@ -303,7 +312,11 @@ class Report:
             auto_replies=b.auto_replies,
             total_cost=inbound.cost + outbound.cost,
             duration_s=round(b.last_t - (b.first_t or 0.0), 3),
+            side_effects=side_effects,
         )
+        side_effects.extend(report.by_position, "position")
+        side_effects.extend(report.worst_senders, "sender")
+        return report
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -332,6 +345,7 @@ class Report:
             "auto_replies": self.auto_replies,
             "total_cost": format_money(self.total_cost),
             "duration_s": self.duration_s,
+            **({"side_effects": self.side_effects.to_json()} if self.side_effects else {}),
             **self.extra,
         }
 

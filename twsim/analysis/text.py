@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from twsim.analysis.report import Report
+from twsim.analysis.side_effects import COLUMNS, SideEffects
 from twsim.core.errors import meaning
 
 
@@ -54,14 +55,14 @@ def render(report: Report, title: str = "twsim report") -> str:
     cur = "$" if r["currency"] == "USD" else r["currency"] + " "
     out = [title, "=" * len(title)]
     for section in SECTIONS:
-        out += section(r, cur)
+        out += section(report, r, cur)
     return "\n".join(out)
 
 
-Section = Callable[[dict[str, Any], str], list[str]]
+Section = Callable[[Report, dict[str, Any], str], list[str]]
 
 
-def _stored_only(r: dict[str, Any], cur: str) -> list[str]:
+def _stored_only(report: Report, r: dict[str, Any], cur: str) -> list[str]:
     if r["inbound"]["count"] and not r["webhook"]["requests"]:
         return [
             "NOTE: no webhook was sent: these texts were stored, not delivered to any app, "
@@ -70,7 +71,7 @@ def _stored_only(r: dict[str, Any], cur: str) -> list[str]:
     return []
 
 
-def _totals(r: dict[str, Any], cur: str) -> list[str]:
+def _totals(report: Report, r: dict[str, Any], cur: str) -> list[str]:
     def row(name: str, t: dict[str, Any]) -> list[str]:
         return [name, str(t["count"]), str(t["segments"]), cur + t["cost"]]
 
@@ -93,7 +94,7 @@ def _totals(r: dict[str, Any], cur: str) -> list[str]:
     return out
 
 
-def _amplification(r: dict[str, Any], cur: str) -> list[str]:
+def _amplification(report: Report, r: dict[str, Any], cur: str) -> list[str]:
     amp = r["amplification"]
     out = [
         "",
@@ -107,7 +108,7 @@ def _amplification(r: dict[str, Any], cur: str) -> list[str]:
     return out
 
 
-def _by_position(r: dict[str, Any], cur: str) -> list[str]:
+def _by_position(report: Report, r: dict[str, Any], cur: str) -> list[str]:
     if not r["by_position"]:
         return []
     rows = [
@@ -117,17 +118,15 @@ def _by_position(r: dict[str, Any], cur: str) -> list[str]:
             str(p["outbound"]),
             f"{p['amplification']:.2f}",
             cur + p["cost"],
+            *_effect_cells(p),
         ]
         for p in r["by_position"][:8]
     ]
-    return [
-        "",
-        "by burst position (1 = first text, 2 = first re-text, ...):",
-        *_table(rows, ["position", "inbound", "outbound", "per text", "cost"]),
-    ]
+    heads = ["position", "inbound", "outbound", "per text", "cost", *_effect_heads(report)]
+    return ["", "by burst position (1 = first text, 2 = first re-text, ...):", *_table(rows, heads)]
 
 
-def _worst_senders(r: dict[str, Any], cur: str) -> list[str]:
+def _worst_senders(report: Report, r: dict[str, Any], cur: str) -> list[str]:
     if not r["worst_senders"]:
         return []
     rows = [
@@ -137,17 +136,22 @@ def _worst_senders(r: dict[str, Any], cur: str) -> list[str]:
             str(s["outbound"]),
             f"{s['amplification']:.2f}",
             cur + s["cost"],
+            *_effect_cells(s),
         ]
         for s in r["worst_senders"]
     ]
-    return [
-        "",
-        f"worst senders (of {r['senders']}):",
-        *_table(rows, ["sender", "texts", "caused", "per text", "cost"]),
-    ]
+    heads = ["sender", "texts", "caused", "per text", "cost", *_effect_heads(report)]
+    return ["", f"worst senders (of {r['senders']}):", *_table(rows, heads)]
 
 
-def _repeated(r: dict[str, Any], cur: str) -> list[str]:
+def _side_effects(report: Report, r: dict[str, Any], cur: str) -> list[str]:
+    side = report.side_effects
+    if side is None or not side.observed:
+        return []
+    return ["", *side_effect_lines(side)]
+
+
+def _repeated(report: Report, r: dict[str, Any], cur: str) -> list[str]:
     repeated = [x for x in r["repeated_answers"] if "sender" in x]
     if not repeated:
         return []
@@ -158,7 +162,7 @@ def _repeated(r: dict[str, Any], cur: str) -> list[str]:
     return out
 
 
-def _webhooks(r: dict[str, Any], cur: str) -> list[str]:
+def _webhooks(report: Report, r: dict[str, Any], cur: str) -> list[str]:
     webhook = r["webhook"]
     lat = webhook["latency_ms"]
     out = [
@@ -184,14 +188,14 @@ def _webhooks(r: dict[str, Any], cur: str) -> list[str]:
     return out
 
 
-def _errors(r: dict[str, Any], cur: str) -> list[str]:
+def _errors(report: Report, r: dict[str, Any], cur: str) -> list[str]:
     if not r["errors"]:
         return ["errors by Twilio code: none"]
     named = ", ".join(f"{code} {meaning(int(code))} x{n}" for code, n in r["errors"].items())
     return [f"errors by Twilio code: {named}"]
 
 
-def _ucs2(r: dict[str, Any], cur: str) -> list[str]:
+def _ucs2(report: Report, r: dict[str, Any], cur: str) -> list[str]:
     ucs2 = r["ucs2"]
     if not ucs2["messages"]:
         return []
@@ -202,7 +206,7 @@ def _ucs2(r: dict[str, Any], cur: str) -> list[str]:
     ]
 
 
-def _rejected(r: dict[str, Any], cur: str) -> list[str]:
+def _rejected(report: Report, r: dict[str, Any], cur: str) -> list[str]:
     out = []
     if r["rejected"]["inbound"] or r["rejected"]["outbound"]:
         out.append(
@@ -219,12 +223,96 @@ SECTIONS: tuple[Section, ...] = (
     _amplification,
     _by_position,
     _worst_senders,
+    _side_effects,
     _repeated,
     _webhooks,
     _errors,
     _ucs2,
     _rejected,
 )
+
+
+def _effect_heads(report: Report) -> list[str]:
+    """Side-effect column headings (per text), when the run observed any."""
+    side = report.side_effects
+    return [f"{head}/text" for _, head in COLUMNS] if side and side.observed else []
+
+
+def _effect_cells(row: dict[str, Any]) -> list[str]:
+    return [f"{row[key]:.2f}" for key, _ in COLUMNS if key in row]
+
+
+def side_effect_lines(side: SideEffects) -> list[str]:
+    """The report's "side effects" block: per text, in total, and what no text was given."""
+    t, u, n = side.total, side.unattributed, side.texts
+    per = side.per_text
+
+    def each(value: float) -> str:
+        return f"{value / n:.2f}" if n else "-"
+
+    rows = [
+        ["emails", f"{per['emails']:.2f}", str(t.emails), str(u.emails)],
+        ["log lines", f"{per['log_lines']:.2f}", str(t.log_lines), str(u.log_lines)],
+        *(
+            [
+                [
+                    f"  errors /{side.watched['log_level_regex']}/",
+                    each(t.log_errors),
+                    str(t.log_errors),
+                    "",
+                ]
+            ]
+            if side.watched.get("log_level_regex")
+            else []
+        ),
+        ["db rows", f"{per['db_rows']:.2f}", str(t.db_rows), str(u.db_rows)],
+        *[[f"  {name}", each(rows), str(rows), ""] for name, rows in side.rows_by_table.items()],
+        ["app CPU ms", f"{per['app_cpu_ms']:.1f}", f"{t.app_cpu_ms:.1f}", f"{u.app_cpu_ms:.1f}"],
+        ["app RSS peak MB", f"+{per['app_rss_peak_mb']:.3f}", f"{side.rss_peak:.1f}", ""],
+    ]
+    out = ["side effects (per inbound text, in total, and not attributed to any text):"]
+    out += _table(rows, ["", "per text", "total", "unattributed"])
+    missing = [
+        name
+        for name, key in (("email", "smtp"), ("logs", "logs"), ("databases", "databases"))
+        if not side.watched.get(key)
+    ] + ([] if side.watched.get("pids") else ["the app's process"])
+    if missing:
+        out.append(f"  (not watched: {', '.join(missing)})")
+    if side.subjects:
+        to = ", ".join(f"{who} ({count})" for who, count in list(side.recipients.items())[:3])
+        out.append(f"inbox: {t.emails} email(s) to {to}")
+        out += [f"  {count:>4} x {subject!r}" for subject, count in side.subjects]
+    out += [f"observer warning: {warning}" for warning in side.warnings[:5]]
+    return out
+
+
+def _side_figures(side: SideEffects | None) -> dict[str, Any]:
+    """Side-effect rows of the side by side ("-" for a run that observed nothing)."""
+    figures: dict[str, Any] = {
+        "emails": "-",
+        "  per text": "-",
+        "log lines": "-",
+        "  per text ": "-",
+        "db rows": "-",
+        "  per text  ": "-",
+        "app CPU ms per text": "-",
+        "app RSS peak MB": "-",
+    }
+    if side is not None and side.observed:
+        per, t = side.per_text, side.total
+        values = [
+            t.emails,
+            f"{per['emails']:.2f}",
+            t.log_lines,
+            f"{per['log_lines']:.2f}",
+            t.db_rows,
+            f"{per['db_rows']:.2f}",
+            f"{per['app_cpu_ms']:.1f}",
+            f"{side.rss_peak:.1f}",
+        ]
+        figures = dict(zip(figures, values, strict=True))
+    return figures  # the "per text" keys differ by trailing spaces, hidden by the padding
 
 
 def side_by_side(left: Report, right: Report, names: tuple[str, str]) -> str:
@@ -245,7 +333,9 @@ def side_by_side(left: Report, right: Report, names: tuple[str, str]) -> str:
             + sum(x.get("more", 0) for x in r["repeated_answers"]),
             "webhook p99 ms": _ms(r["webhook"]["latency_ms"]["p99"]),
             "errors": sum(r["errors"].values()),
+            **(_side_figures(report.side_effects) if observed else {}),
         }
 
+    observed = any(r.side_effects is not None and r.side_effects.observed for r in (left, right))
     a, b = figures(left), figures(right)
     return "\n".join(_table([[k, str(a[k]), str(b[k])] for k in a], ["", names[0], names[1]]))

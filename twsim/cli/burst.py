@@ -12,6 +12,7 @@ from twsim.cli.interrupts import Interrupts
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import finish, finish_run
 from twsim.config.models import DEFAULT_PORT, Config
+from twsim.observe.observers import ObserveError
 from twsim.scenario.runner import BurstResult, NoWebhook, run_burst
 from twsim.scenario.spec import Scenario, load_scenario
 from twsim.scenario.workers import run_burst_workers
@@ -40,6 +41,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, help="override the scenario's seed")
     options.add_speed(parser, "run the schedule this many times faster (default 1)")
+    options.add_observe(parser)
     options.add_store_only(parser)
     parser.add_argument(
         "--workers",
@@ -97,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except ConnectionError as exc:
         raise CliError(str(exc), code=1, hint="start one with `twsim serve`") from None
+    except ObserveError as exc:
+        raise CliError(str(exc), code=1) from None
     title = f"twsim burst: {scenario.name}"
     if args.html:
         html_output.save(args.html, report_document(result.events, title=title))
@@ -107,6 +111,8 @@ def _run_workers(args: argparse.Namespace, scenario: Scenario, config: Config, w
     """`--workers N`: the burst split over processes, one merged recording and report."""
     if args.sim:
         raise CliError("--workers needs the in-process gateway (drop --sim)")
+    if config.observe.active:
+        raise CliError("--workers runs a gateway per process; side-effect observers need one")
     if not args.store_only and not scenario.sms_url and not config.numbers[0].sms_url:
         raise CliError(
             f"the number {config.numbers[0].phone_number} has no webhook URL: "

@@ -1,8 +1,10 @@
 """The classroom demo: the same flash crowd against a naive app and a fixed one.
 
-Starts a gateway, runs the shipped attendance app (a real web app, in its own process)
-in its naive form, runs the classroom scenario, prints the report; then does the same
-with the fixed app, and shows the two side by side.
+Starts a gateway with its observers (an SMTP sink for the professor's mail, the app's log
+file, its SQLite database, its process), runs the shipped attendance app (a real web app,
+in its own process) in its naive form, runs the classroom scenario, stops the app and
+prints the report; then does the same with the fixed app, and shows the two side by
+side: SMS next to the professor's inbox, database rows and log lines.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from twsim.analysis.report import Report
+from twsim.analysis.report import Report, build
 from twsim.analysis.text import render, side_by_side
 from twsim.cli import options, progress
 from twsim.cli.running import run as run_async
 from twsim.config.models import Config
+from twsim.config.observing import ObserveConfig
 from twsim.config.shipped import demo_app
 from twsim.observe.app_process import AppProcess
 from twsim.scenario.runner import run_burst
@@ -29,40 +32,62 @@ from twsim.server.simulator import Simulator
 async def run_app_burst(
     scenario: Scenario, *, fixed: bool, workdir: Path, show_progress: bool = False
 ) -> Report:
-    """One round: gateway + attendance app (naive or fixed) + the scenario."""
-    config = Config(seed=scenario.seed)
-    async with Simulator(config, port=0) as sim:
-        name = "fixed" if fixed else "naive"
-        args = [
-            "--twilio-url",
-            sim.url,
-            "--account-sid",
-            sim.account_sid,
-            "--auth-token",
-            sim.auth_token,
-        ]
-        args += [
-            "--number",
-            sim.number,
-            "--db",
-            str(workdir / f"{name}.sqlite"),
-            "--log",
-            str(workdir / f"{name}.log"),
-        ]
-        script = str(demo_app())
+    """One round: gateway and observers + attendance app (naive or fixed) + the scenario."""
+    name = "fixed" if fixed else "naive"
+    db, log = workdir / f"{name}.sqlite", workdir / f"{name}.log"
+    watch = ObserveConfig(
+        smtp=("127.0.0.1", 0),
+        logs=[str(log)],
+        log_level_regex=" (WARNING|ERROR) ",
+        databases=[f"sqlite:///{db}"],
+    )
+    async with Simulator(Config(seed=scenario.seed, observe=watch), port=0) as sim:
+        observers = sim.observers
+        assert observers is not None and observers.smtp is not None
+        args = ["--twilio-url", sim.url, "--account-sid", sim.account_sid]
+        args += ["--auth-token", sim.auth_token, "--number", sim.number]
+        args += ["--db", str(db), "--log", str(log), "--smtp", observers.smtp.address]
         app = await AppProcess.start(
-            [sys.executable, script, *args, *(["--fixed"] if fixed else [])]
+            [sys.executable, str(demo_app()), *args, *(["--fixed"] if fixed else [])]
         )
         try:
+            probe = await observers.watch_process(app.pid)
             sim.gateway.state.numbers[sim.number].sms_url = f"{app.url}/sms"
-            result = await run_burst(
+            await run_burst(
                 scenario,
                 sim=sim,
                 watch=progress.watcher(f"demo: {name} app", quiet=not show_progress),
             )
+            await observers.unwatch(probe)
         finally:
-            await app.stop()
-    return result.report
+            await app.stop()  # the end of class: the fixed app mails its digest now
+        await observers.settle()
+        return build(list(sim.gateway.events))
+
+
+def inbox(naive: Report, fixed: Report) -> list[str]:
+    """The professor's inbox after each run: how many emails, and what they said."""
+    lines = ["the professor's inbox"]
+    for name, report in (("naive", naive), ("fixed", fixed)):
+        side = report.side_effects
+        total = side.total.emails if side is not None else 0
+        lines.append(f"  {name}: {total} email{'' if total == 1 else 's'}")
+        for subject, count in side.subjects if side is not None else []:
+            lines.append(f"    {count:>4} x {subject}")
+    return lines
+
+
+def caused(report: Report) -> str:
+    """What a run's texts cost, channel by channel, in one sentence."""
+    side = report.side_effects
+    t = side.total if side is not None else None
+    effects = (
+        f", {t.emails} email(s) to the professor, {t.db_rows} database rows "
+        f"and {t.log_lines} log lines"
+        if t is not None
+        else ""
+    )
+    return f"{report.inbound.count} texts caused {report.outbound.count} SMS{effects}"
 
 
 async def run_demo(
@@ -76,14 +101,16 @@ async def run_demo(
     with tempfile.TemporaryDirectory(prefix="twsim-demo-") as tmp:
         workdir = Path(tmp)
         write(
-            "\n[1/2] the naive attendance app (answers every invalid text, texts the professor each time)"
+            "\n[1/2] the naive attendance app (answers every invalid text, logs ten lines, "
+            "writes four rows and emails the professor each time)"
         )
         naive = await run_app_burst(
             scenario, fixed=False, workdir=workdir, show_progress=show_progress
         )
         write(render(naive, "naive app"))
         write(
-            "\n[2/2] the fixed attendance app (answers a repeated invalid code once, notifies once per code)"
+            "\n[2/2] the fixed attendance app (answers a repeated invalid code once, clearly; "
+            "one digest for the professor)"
         )
         fixed = await run_app_burst(
             scenario, fixed=True, workdir=workdir, show_progress=show_progress
@@ -91,12 +118,9 @@ async def run_demo(
         write(render(fixed, "fixed app"))
     write("\nside by side")
     write(side_by_side(naive, fixed, ("naive", "fixed")))
-    ratio = (
-        naive.amplification["messages"] / fixed.amplification["messages"]
-        if fixed.amplification["messages"]
-        else float("inf")
-    )
-    write(f"\nThe naive app sends {ratio:.1f}x as many messages per inbound text as the fixed one.")
+    write("")
+    write("\n".join(inbox(naive, fixed)))
+    write(f"\nThe naive app: {caused(naive)}.\nThe fixed app: {caused(fixed)}.")
     return naive, fixed
 
 

@@ -12,13 +12,10 @@ import json
 import urllib.error
 import urllib.request
 
+import psutil
+
 from twsim.cli.errors import EXIT_RUNTIME, CliError
 from twsim.config.models import DEFAULT_HOST
-
-try:  # optional (the `bench` extra): names the process holding a port
-    import psutil
-except ImportError:  # without it the hint says only whether twsim answers there
-    psutil = None
 
 # commands that start a gateway of their own and can use a running one instead (--sim)
 DRIVERS = frozenset({"burst", "replay"})
@@ -42,8 +39,6 @@ def _url_host(host: str) -> str:
 
 
 def _process_on(port: int) -> str | None:
-    if psutil is None:
-        return None
     with contextlib.suppress(Exception):  # permissions, a process ending meanwhile...
         for conn in psutil.net_connections(kind="tcp"):
             if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:

@@ -6,22 +6,29 @@ import argparse
 import contextlib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from twsim.analysis.html import load_document
 from twsim.analysis.live import Snapshot
+from twsim.analysis.side_effects import SideEffects, SideEffectsBuilder
+from twsim.analysis.text import side_effect_lines
 from twsim.cli import html_output, options, progress
 from twsim.cli.errors import EXIT_RUNTIME, CliError
 from twsim.cli.interrupts import Interrupts
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import conclude, ending_json, stopped_early, verdict
-from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
+from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER, Config
 from twsim.config.shipped import load_prices
 from twsim.load.generator import Load
 from twsim.load.result import LoadResult
 from twsim.load.spec import LoadSpec
 from twsim.load.summary import render
 from twsim.load.workers import run_workers, split
+from twsim.model.clock import SystemClock
+from twsim.model.effect_attribution import EffectAttribution
+from twsim.model.events import EventLog
 from twsim.model.stopping import run_until_stopped
+from twsim.observe.observers import ObserveError, Observers
 from twsim.scenario.runner import Ending
 from twsim.scenario.spec import read_rows
 from twsim.server.processes import default_workers
@@ -130,6 +137,7 @@ def add_parser(subparsers: Any) -> None:
         help="seconds before a webhook counts as failed (default 15)",
     )
     options.add_prices(parser, "price table for the cost estimate (default us)")
+    options.add_observe(parser)
     options.add_json(parser, "the result")
     options.add_html(parser)
     options.add_quiet(parser)
@@ -161,38 +169,60 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    config = Config()  # only the side-effect options: the load mode runs no gateway
+    options.observe(args, config)
+    observing = config.observe
+    clock = SystemClock()
+    events = EventLog(clock)
     prices = load_prices(args.prices or "us")
-    workers = len(split(spec, args.workers or default_workers(args.app_cores)))
+    # observers attribute side effects to the webhooks this process sends: one process then
+    workers = (
+        1 if observing.active else len(split(spec, args.workers or default_workers(args.app_cores)))
+    )
     if workers > 1:
         result, stopped = run_workers(spec, prices, workers), False
         sent = result.requests
     else:
-        load = Load(spec, prices)
-        result, stopped = _in_process(load, args)
+        effects = EffectAttribution(clock, config.attribution_window_s)
+        load = Load(spec, prices, clock=clock, effects=effects)
+        observers = (
+            Observers(observing, events, effects, clock, app_port=urlsplit(args.url).port)
+            if observing.active
+            else None
+        )
+        try:
+            result, stopped = _in_process(load, observers, args)
+        except ObserveError as exc:
+            raise CliError(str(exc), code=1) from None
         sent = load.started
     if args.html:
         document = load_document(result.to_json(), result.series(), title=f"twsim load: {spec.url}")
         html_output.save(args.html, document)
+    side = side_effects(events, result.requests)
     p99 = result.to_json()["latency_ms"]["p99"]
     problems = options.thresholds(args).check(
-        result.amplification, result.total_cost, p99, result.error_count
+        result.amplification, result.total_cost, p99, result.error_count, side
     )
     ending = Ending(sent=sent, planned=spec.requests, interrupted=stopped)
     unit = "requests"
-    code = verdict(
-        args,
-        problems,
-        lambda: {**result.to_json(), **ending_json(ending)},
-        lambda: _marked(render(result, spec), stopped_early(ending, unit)),
-    )
-    code = conclude(ending, "load", unit, code)
+
+    def as_json() -> dict[str, Any]:
+        return {**result.to_json(), "side_effects": side.to_json(), **ending_json(ending)}
+
+    def as_text() -> str:
+        text = _marked(render(result, spec), stopped_early(ending, unit))
+        return "\n".join([text, *side_effect_lines(side)]) if side.observed else text
+
+    code = conclude(ending, "load", unit, verdict(args, problems, as_json, as_text))
     if code == 0 and result.requests and not result.successes:
         return EXIT_RUNTIME  # every webhook failed
     return code
 
 
-def _in_process(load: Load, args: argparse.Namespace) -> tuple[LoadResult, bool]:
-    """One process: live progress, and Ctrl-C stops the run with a partial result."""
+def _in_process(
+    load: Load, observers: Observers | None, args: argparse.Namespace
+) -> tuple[LoadResult, bool]:
+    """One process: live progress, observers, and Ctrl-C stops the run with a partial result."""
     spec = load.spec
     interrupts = Interrupts("load", args.grace)
 
@@ -216,10 +246,18 @@ def _in_process(load: Load, args: argparse.Namespace) -> tuple[LoadResult, bool]
         )
 
     async def work() -> tuple[LoadResult, bool]:
-        async with interrupts.handling() as stop:
-            watch = progress.watcher(f"load {spec.url}", quiet=args.quiet)
-            async with watch(figures) if watch else contextlib.nullcontext():
-                stopped = await run_until_stopped(_whole(load), stop, load.halt, args.grace)
+        if observers is not None:
+            await observers.start()
+        try:
+            async with interrupts.handling() as stop:
+                watch = progress.watcher(f"load {spec.url}", quiet=args.quiet)
+                async with watch(figures) if watch else contextlib.nullcontext():
+                    stopped = await run_until_stopped(_whole(load), stop, load.halt, args.grace)
+            if observers is not None:
+                await observers.settle()
+        finally:
+            if observers is not None:
+                await observers.stop()
         return load.result, stopped
 
     return run_async(work(), interrupts)
@@ -232,3 +270,11 @@ def _marked(text: str, mark: str) -> str:
 
 async def _whole(load: Load) -> None:
     await load.run()
+
+
+def side_effects(events: EventLog, requests: int) -> SideEffects:
+    """The side effects the observers saw, over `requests` webhooks."""
+    builder = SideEffectsBuilder()
+    for event in events:
+        builder.add(event)
+    return builder.result({}, count=requests)

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from twsim.analysis.diff import DiffThresholds
 from twsim.analysis.thresholds import Thresholds
 from twsim.cli.errors import CliError
 from twsim.config.models import DEFAULT_HOST, DEFAULT_PORT, Config
+from twsim.config.observing import database_url, level_regex, port_number, smtp_address
 from twsim.config.reader import load_config
 from twsim.model.stopping import DEFAULT_GRACE_S
 
 DEFAULT_SIM = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+T = TypeVar("T")
 
 
 # -- value types (argparse turns a ValueError/ArgumentTypeError into a usage error) --------------
@@ -80,6 +84,19 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {text!r}")
     return value
+
+
+def _checked(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
+    """An argparse type from one of the config's value rules (same message either way)."""
+
+    def check(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    check.__name__ = name
+    return check
 
 
 # -- option groups --------------------------------------------------------------------------------
@@ -168,6 +185,86 @@ def add_thresholds(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--max-errors", type=non_negative_int, metavar="N", help="errors of any Twilio code"
     )
+    group.add_argument(
+        "--max-emails-per-text",
+        type=non_negative_number,
+        metavar="X",
+        help="emails the app sent per inbound",
+    )
+    group.add_argument(
+        "--max-log-lines-per-text",
+        type=non_negative_number,
+        metavar="X",
+        help="log lines per inbound",
+    )
+    group.add_argument(
+        "--max-db-rows-per-text",
+        type=non_negative_number,
+        metavar="X",
+        help="database rows added per inbound",
+    )
+    group.add_argument(
+        "--max-app-cpu-ms-per-text",
+        type=non_negative_number,
+        metavar="MS",
+        help="app CPU time per inbound",
+    )
+
+
+def add_observe(parser: argparse.ArgumentParser) -> None:
+    """Observers of the app's other channels: mail, logs, databases, its process."""
+    group = parser.add_argument_group(
+        "side effects (the app's mail, logs, database rows, CPU and memory per inbound text)"
+    )
+    group.add_argument(
+        "--smtp",
+        type=_checked(smtp_address, "smtp"),
+        metavar="[HOST:]PORT",
+        help="run an SMTP sink there (never relays); point the app's SMTP host at it",
+    )
+    group.add_argument(
+        "--observe-log",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="follow a log file (a glob too; repeatable)",
+    )
+    group.add_argument(
+        "--log-level-regex",
+        type=_checked(level_regex, "regex"),
+        metavar="REGEX",
+        help="count log lines matching it as errors, e.g. 'ERROR|WARN'",
+    )
+    group.add_argument(
+        "--observe-db",
+        action="append",
+        default=[],
+        type=_checked(database_url, "url"),
+        metavar="URL",
+        help="count rows per table: sqlite:///path or postgresql://... (read-only; repeatable)",
+    )
+    group.add_argument(
+        "--observe-pid",
+        action="append",
+        default=[],
+        type=positive_int,
+        metavar="PID",
+        help="sample the app's process tree: CPU, memory, files, threads",
+    )
+    group.add_argument(
+        "--observe-port",
+        action="append",
+        default=[],
+        type=_checked(port_number, "port"),
+        metavar="PORT",
+        help="sample the process listening on PORT (with --app-cmd: the port to wait for)",
+    )
+    group.add_argument(
+        "--app-cmd",
+        metavar='"CMD"',
+        help="start the app with this shell command, wait until its port answers, "
+        "observe it, stop it at the end",
+    )
 
 
 def add_diff_thresholds(parser: argparse.ArgumentParser) -> None:
@@ -203,6 +300,10 @@ def thresholds(args: argparse.Namespace) -> Thresholds:
         max_cost=_money(args.max_cost),
         max_p99_ms=args.max_p99_ms,
         max_errors=args.max_errors,
+        max_emails_per_text=args.max_emails_per_text,
+        max_log_lines_per_text=args.max_log_lines_per_text,
+        max_db_rows_per_text=args.max_db_rows_per_text,
+        max_app_cpu_ms_per_text=args.max_app_cpu_ms_per_text,
     )
 
 
@@ -225,7 +326,30 @@ def config(args: argparse.Namespace) -> Config:
     prices = getattr(args, "prices", None)
     if prices:
         result.prices = prices
+    observe(args, result)
     return result
+
+
+def observe(args: argparse.Namespace, config: Config) -> None:
+    """Add the command line's observers to the config file's (`observe:`)."""
+    if not hasattr(args, "observe_log"):
+        return  # a command without the side-effect options
+    watch = config.observe
+    if args.smtp is not None:
+        watch.smtp = args.smtp
+    watch.logs += args.observe_log
+    if args.log_level_regex is not None:
+        watch.log_level_regex = args.log_level_regex
+    watch.databases += args.observe_db
+    watch.pids += args.observe_pid
+    watch.ports += args.observe_port
+    if args.app_cmd:
+        watch.app_cmd = args.app_cmd
+    if watch.active and getattr(args, "sim", None):
+        raise CliError(
+            "observing side effects needs the in-process gateway; "
+            "observe on the remote side with `twsim serve --smtp ... --observe-log ...`"
+        )
 
 
 def refuse_record_with_sim(args: argparse.Namespace) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +19,7 @@ from twsim.cli.interrupts import Interrupts
 from twsim.cli.running import run as run_async
 from twsim.cli.verdict import finish_run, read
 from twsim.config.models import DEFAULT_PORT, Config, NumberConfig
+from twsim.observe.observers import ObserveError
 from twsim.recording.importer import guess_number_type
 from twsim.recording.journal import RecordingError
 from twsim.scenario.replay import inbound_texts
@@ -53,6 +55,7 @@ def add_parser(subparsers: Any) -> None:
         help="texts recorded to numbers the gateway lacks: refuse to start (default), add "
         "those numbers to it (webhooks to the app), or send them anyway (rejected, 21606)",
     )
+    options.add_observe(parser)
     options.add_store_only(parser)
     options.add_record(parser, "record the new run")
     options.add_json(parser, "the report")
@@ -127,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_async(work(), interrupts)
     except NoWebhook as exc:
         raise CliError(str(exc)) from None
-    except (RecordingError, ConnectionError) as exc:
+    except (RecordingError, ConnectionError, ObserveError) as exc:
         raise CliError(str(exc), code=EXIT_RUNTIME) from None
     title = f"twsim replay: {args.recording} at speed {speed_text}"
     if args.html:
@@ -155,8 +158,9 @@ async def check_remote_numbers(url: str, config: Config, wanted: set[str], unkno
     """Refuse, add or accept the recorded numbers a running gateway lacks (through its API)."""
     account = config.accounts[0]
     base = f"{url}/2010-04-01/Accounts/{account.sid}/IncomingPhoneNumbers.json"
-    auth = aiohttp.BasicAuth(account.sid, account.auth_token)
-    async with aiohttp.ClientSession(auth=auth) as session:
+    credentials = base64.b64encode(f"{account.sid}:{account.auth_token}".encode()).decode()
+    headers = {"Authorization": f"Basic {credentials}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
         async with session.get(base, params={"PageSize": "1000"}) as r:
             if r.status != 200:
                 print(

@@ -11,9 +11,11 @@ from typing import Any
 
 from twsim import __version__
 from twsim.cli import options
+from twsim.cli.errors import CliError
 from twsim.cli.progress import clock
 from twsim.cli.running import run as run_async
 from twsim.config.models import DEFAULT_HOST, DEFAULT_PORT, Config
+from twsim.observe.observers import ObserveError
 from twsim.server.simulator import Simulator
 
 
@@ -37,6 +39,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--sms-url", metavar="URL", help="send every number's inbound webhooks to URL"
     )
+    options.add_observe(parser)
     options.add_record(parser)
     parser.add_argument(
         "--open", action="store_true", help="open the web page in a browser, where there is one"
@@ -81,7 +84,31 @@ def banner(sim: Simulator, config: Config, record: str | None) -> list[str]:
     lines.append(f"  web page        {page_url(sim)}")
     if record:
         lines.append(f"  recording to    {record}")
+    lines += observing(sim)
     lines.append("Press Ctrl-C to stop.")
+    return lines
+
+
+def observing(sim: Simulator) -> list[str]:
+    """What the banner says about the observers of the app's side effects."""
+    observers = sim.observers
+    if observers is None:
+        return []
+    watch = observers.config
+    lines = []
+    if observers.smtp is not None:
+        lines.append(
+            f"  SMTP sink       {observers.smtp.address}   (point the app's SMTP host here; never relays)"
+        )
+    lines += [f"  watching log    {pattern}" for pattern in watch.logs]
+    lines += [f"  watching db     {db}" for db in observers.databases]
+    if observers.app is not None:
+        lines.append(f"  app             pid {observers.app.pid}: {watch.app_cmd}")
+    lines += [
+        f"  watching pid    {probe.pid}"
+        for probe in observers.probes
+        if observers.app is None or probe.pid != observers.app.pid
+    ]
     return lines
 
 
@@ -117,7 +144,10 @@ def run(args: argparse.Namespace) -> int:
             await sim.stop()
             print(summary(sim, loop.time() - started), flush=True)
 
-    run_async(serve())
+    try:
+        run_async(serve())
+    except ObserveError as exc:
+        raise CliError(str(exc), code=1) from None
     return 0
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from twsim.config.observing import ObserveConfig
 from twsim.core.lifecycle import INSTANT, OutcomeRule, Timing
 from twsim.core.pricing import NumberType
 
@@ -101,6 +102,7 @@ class Config:
     attribution_window_s: float = 2.0
     reply_loop_limit: int = 30
     reply_loop_window_s: float = 30.0
+    observe: ObserveConfig = field(default_factory=ObserveConfig)
     source: str | None = None
 
     def account(self, sid: str | None) -> AccountConfig:

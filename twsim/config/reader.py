@@ -5,9 +5,10 @@ Unknown keys and wrong types are errors naming the key and its line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from twsim.config.models import (
     DEFAULT_ACCOUNT_SID,
@@ -21,12 +22,21 @@ from twsim.config.models import (
     ServiceConfig,
     WebhookConfig,
 )
+from twsim.config.observing import (
+    ObserveConfig,
+    database_url,
+    level_regex,
+    port_number,
+    smtp_address,
+)
 from twsim.config.schema import Section, load_yaml_file
 from twsim.core import phone
 from twsim.core.ids import is_sid
 from twsim.core.lifecycle import INSTANT, REALISTIC, Outcome, OutcomeRule, Timing
 from twsim.core.lifecycle import MessageStatus as Status
 from twsim.core.pricing import NumberType
+
+T = TypeVar("T")
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -54,6 +64,7 @@ def config_from_dict(data: Any, *, source: str | None = None) -> Config:
         reply_loop_window_s=top.number(
             "reply_loop_window_s", defaults.reply_loop_window_s, minimum=0
         ),
+        observe=_observe(top.section("observe")),
         source=source,
     )
     account_sids = {a.sid for a in accounts}
@@ -200,6 +211,22 @@ def _delivery(s: Section) -> DeliveryConfig:
     return config
 
 
+def _observe(s: Section) -> ObserveConfig:
+    d = ObserveConfig()
+    config = ObserveConfig(
+        smtp=s.convert("smtp", smtp_address, None),
+        logs=s.convert("logs", _each(_text), []),
+        log_level_regex=s.convert("log_level_regex", level_regex, None),
+        databases=s.convert("databases", _each(lambda v: database_url(_text(v))), []),
+        pids=s.convert("pids", _each(_pid), []),
+        ports=s.convert("ports", _each(port_number), []),
+        app_cmd=s.text("app_cmd", None),
+        interval_s=s.number("interval_s", d.interval_s, minimum=0.01, maximum=60),
+    )
+    s.done()
+    return config
+
+
 # -- value parsers (a ValueError names the key via Section.convert) ---------------------------
 
 
@@ -233,6 +260,28 @@ def _phone_number(value: Any) -> str:
 def _url(value: Any) -> str:
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _each(parse: Callable[[Any], T]) -> Callable[[Any], list[T]]:
+    """A parser for a list (or one value standing for a list of one) of what `parse` reads."""
+
+    def parse_all(value: Any) -> list[T]:
+        items = value if isinstance(value, list) else [value]
+        return [parse(item) for item in items]
+
+    return parse_all
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _pid(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"expected a process id, got {value!r}")
     return value
 
 

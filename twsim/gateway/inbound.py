@@ -228,10 +228,13 @@ class InboundHandler:
             number=number.phone_number,
             service=number.service_sid,
         )
+        effects = self.state.effects
+        effects.opened(inbound.sid, attempt_sid, phone)
         try:
             result = await self.caller.call(account, url, method, params, cookies)
         finally:
             attribution.closed(inbound.sid)
+            effects.closed(inbound.sid)
         self.cookies.update(phone, number.phone_number, result.set_cookies)
         latency_ms = round(result.latency_s * 1000, 3)
         outcome.attempts.append(

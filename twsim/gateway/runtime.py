@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from twsim.config.models import Config
 from twsim.config.shipped import load_prices
@@ -73,6 +73,8 @@ class Gateway:
             exchanges=self.exchanges,
         )
         self.events.subscribe(self.inbound.on_event)
+        # run once nothing is in flight, before `quiet` returns (observers take a last look)
+        self.quiet_hooks: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def busy(self) -> int:
@@ -82,6 +84,8 @@ class Gateway:
     async def quiet(self, timeout: float | None = None) -> None:
         """Wait until no webhook, lifecycle step or callback is in flight."""
         await self.background.quiet(timeout)
+        for hook in self.quiet_hooks:
+            await hook()
 
     # -- the ingest path for every inbound -------------------------------------------------------
     def accept(

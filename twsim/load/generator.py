@@ -56,6 +56,7 @@ from twsim.load.wire import (
     descriptor_budget,
 )
 from twsim.model.clock import Clock, SystemClock
+from twsim.model.effect_attribution import EffectAttribution
 
 _BATCH = 256  # webhooks dispatched per scheduler turn before letting I/O run
 _US = 1_000_000
@@ -89,8 +90,10 @@ class Load:
         indices: Sequence[int] | None = None,
         concurrency: int | None = None,
         start_at: float | None = None,
+        effects: EffectAttribution | None = None,
     ) -> None:
         self.spec = spec
+        self.effects = effects  # told when each webhook starts and ends, for side effects
         self.clock = clock or SystemClock()
         self.prices = PriceCache(prices)
         self.plan = RequestPlan(spec, self.prices)
@@ -255,6 +258,8 @@ class Load:
         exchange.conn = conn
         exchange.sent = self.clock.monotonic()
         self._in_flight[conn] = exchange
+        if self.effects is not None:
+            self.effects.opened(exchange.request.sid, None, exchange.request.sender)
         conn.send(exchange.request.data)
 
     def _release(self, conn: Connection) -> None:
@@ -316,6 +321,8 @@ class Load:
 
     # -- counting ----------------------------------------------------------------------------------
     def _close_exchange(self, exchange: _Exchange) -> None:
+        if self.effects is not None and exchange.conn is not None:
+            self.effects.closed(exchange.request.sid)
         exchange.done = True
         if exchange.timer is not None:
             exchange.timer.cancel()

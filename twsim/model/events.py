@@ -42,6 +42,12 @@ class EventType(StrEnum):
     NUMBER_CHANGED = "number.changed"
     SEND_PLANNED = "send.planned"
     RESET = "reset"
+    OBSERVE_STARTED = "observe.started"
+    OBSERVE_WARNING = "observe.warning"
+    EMAIL_RECEIVED = "email.received"
+    LOG_LINES = "log.lines"
+    DB_ROWS = "db.rows"
+    APP_SAMPLE = "app.sample"
 
 
 _CAUSES = ("inbound", "attempt", "message")
@@ -422,6 +428,93 @@ class SendPlanned(Event):
 @dataclass(slots=True, kw_only=True)
 class Reset(Event):
     """The gateway forgot its messages and charges (`POST /_twsim/reset`)."""
+
+
+# -- the app's other side effects, seen by observers (`twsim.observe`) ---------------------------
+# Each names the inbound it is attributed to (`inbound`, `attempt`) and how (`attributed`:
+# "mention", "in-flight" or "window"; None when no rule could tell, never spread).
+
+
+@_kind(EventType.OBSERVE_STARTED)
+@dataclass(slots=True, kw_only=True)
+class ObserveStarted(Event):
+    """Observers started: which of the app's channels this run watches."""
+
+    smtp: str | None = None
+    logs: list[str] = field(default_factory=list)
+    log_level_regex: str | None = None
+    databases: list[str] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)
+    interval_s: float = 0.25
+
+
+@_kind(EventType.OBSERVE_WARNING)
+@dataclass(slots=True, kw_only=True)
+class ObserveWarning(Event):
+    """An observer could not look at what it watches (a database gone, a process ended)."""
+
+    observer: str = ""
+    problem: str = ""
+
+
+@_kind(EventType.EMAIL_RECEIVED)
+@dataclass(slots=True, kw_only=True)
+class EmailReceived(Event):
+    """A message the app handed to the SMTP sink (never relayed); `raw` has no attachments."""
+
+    json_names: ClassVar[dict[str, str]] = {}
+
+    mail_from: str = ""
+    to: list[str] = field(default_factory=list)
+    subject: str = ""
+    size: int = 0
+    excerpt: str = ""
+    attachments: int = 0
+    raw: str = ""
+    truncated: bool = False
+    attributed: str | None = None
+
+
+@_kind(EventType.LOG_LINES)
+@dataclass(slots=True, kw_only=True)
+class LogLines(Event):
+    """Lines the app appended to a watched log file (`errors`: those matching the level pattern)."""
+
+    path: str = ""
+    lines: int = 0
+    bytes: int = 0
+    errors: int = 0
+    sample: str = ""
+    attributed: str | None = None
+
+
+@_kind(EventType.DB_ROWS)
+@dataclass(slots=True, kw_only=True)
+class DbRows(Event):
+    """A table's row count changed by `delta` (now `rows`), seen by sampling the database."""
+
+    database: str = ""
+    table: str = ""
+    delta: int = 0
+    rows: int = 0
+    attributed: str | None = None
+
+
+@_kind(EventType.APP_SAMPLE)
+@dataclass(slots=True, kw_only=True)
+class AppSample(Event):
+    """The app's process tree, sampled: CPU used since the last sample, memory, files, threads."""
+
+    pid: int = 0
+    processes: int = 1
+    cpu_ms: float = 0.0
+    rss_mb: float = 0.0
+    open_files: int = 0
+    threads: int = 0
+    attributed: str | None = None
+
+
+SIDE_EFFECTS: tuple[type[Event], ...] = (EmailReceived, LogLines, DbRows, AppSample)
 
 
 # -- the log ------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from twsim.model.attribution import Attribution, Cause, Send
 from twsim.model.billing import Billing, LedgerEntry
 from twsim.model.clock import Clock
 from twsim.model.directory import Directory
+from twsim.model.effect_attribution import EffectAttribution
 from twsim.model.events import (
     AutoReply,
     EventLog,
@@ -81,6 +82,7 @@ class State:
         self.opt_outs = OptOuts()
         self.reply_loops = ReplyLoopGuard(config.reply_loop_limit, config.reply_loop_window_s)
         self.attribution = Attribution(clock, config.attribution_window_s)
+        self.effects = EffectAttribution(clock, config.attribution_window_s)
         self.outbound = OutboundRules(
             config,
             clock=clock,
@@ -108,6 +110,7 @@ class State:
         self.opt_outs.clear()
         self.reply_loops.clear()
         self.attribution.clear()
+        self.effects.clear()
         self.outbound.clear()
         self.directory.clear()
         self._order.clear()

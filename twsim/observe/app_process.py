@@ -1,4 +1,11 @@
-"""The app under test, run by twsim in its own process: started, waited for, stopped."""
+"""The app under test, run by twsim in its own process: started, waited for, stopped.
+
+Three ways in: `start` for an app that says `listening on URL` (the shipped demo app),
+`start_on_port` for an argument vector already told its port, and `run_command` for a
+shell command line (`--app-cmd`). The last two read the app's output as it runs (its last
+lines kept for error messages, so a chatty app never blocks on a full pipe), wait until
+its port accepts connections, and stop its whole process group at the end.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 KEPT_LINES = 400  # of an app's output, for the message when something goes wrong
+_POLL_S = 0.05  # how often the app's port is tried while it starts (it says nothing else)
 
 
 @dataclass(slots=True)
@@ -23,6 +31,10 @@ class AppProcess:
     output: deque[str] = field(default_factory=lambda: deque(maxlen=KEPT_LINES))
     readers: list[asyncio.Task[None]] = field(default_factory=list)
     group: bool = False  # started as its own process group: stop signals the whole group
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     @classmethod
     async def start(cls, argv: Sequence[str], *, timeout: float = 30.0) -> AppProcess:
@@ -56,36 +68,65 @@ class AppProcess:
         cwd: str | Path | None = None,
         timeout: float = 60.0,
     ) -> AppProcess:
-        """Start `argv`, already told its port; ready once `host:port` accepts connections.
-
-        Its stdout and stderr are read as it runs (the last lines kept in `output`), so a
-        chatty app never blocks on a full pipe.
-        """
+        """Start `argv`, already told its port; ready once `host:port` accepts connections."""
         process = await asyncio.create_subprocess_exec(
             *argv,
+            stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             env=dict(env) if env is not None else None,
             cwd=cwd,
             start_new_session=True,  # `npm start`, reloaders: their children stop with them
         )
+        return await cls._until_listening(process, argv[0], host, port, timeout)
+
+    @classmethod
+    async def run_command(
+        cls,
+        command: str,
+        *,
+        port: int,
+        host: str = "127.0.0.1",
+        env: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> AppProcess:
+        """Run the shell command line `command` (with `env` added to this process's
+        environment); ready once `host:port` accepts connections."""
+        process = await asyncio.create_subprocess_shell(
+            command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+        return await cls._until_listening(process, repr(command), host, port, timeout)
+
+    @classmethod
+    async def _until_listening(
+        cls, process: asyncio.subprocess.Process, name: str, host: str, port: int, timeout: float
+    ) -> AppProcess:
         app = cls(process, f"http://{host}:{port}", group=True)
-        app.readers.append(asyncio.create_task(app._keep_output()))
+        app.readers.append(asyncio.get_running_loop().create_task(app._keep_output()))
         try:
             async with asyncio.timeout(timeout):
                 while not await _accepts(host, port):
                     if process.returncode is not None:
-                        await asyncio.gather(*app.readers)
+                        with contextlib.suppress(TimeoutError):  # its last words, if it can
+                            await asyncio.wait_for(asyncio.gather(*app.readers), 2.0)
                         raise RuntimeError(
-                            f"{argv[0]} exited with status {process.returncode} before "
-                            f"listening on port {port}:\n{app.tail()}"
+                            f"{name} exited with status {process.returncode} before "
+                            f"{host}:{port} answered:\n{app.tail()}"
                         )
-                    await asyncio.sleep(0.05)  # polling the port: the app says nothing else
+                    await asyncio.sleep(_POLL_S)
         except TimeoutError:
             await app.stop()
             raise RuntimeError(
-                f"{argv[0]} did not listen on port {port} within {timeout:g} s:\n{app.tail()}"
+                f"{name} did not answer on {host}:{port} within {timeout:g} s:\n{app.tail()}"
             ) from None
+        except RuntimeError:
+            await app.stop()
+            raise
         return app
 
     async def _keep_output(self) -> None:
@@ -97,11 +138,12 @@ class AppProcess:
         """The app's last lines of output."""
         return "\n".join(list(self.output)[-lines:])
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Ask the app to end (SIGTERM), and make it (SIGKILL) after `grace` seconds."""
         if self.process.returncode is None:
             self._signal(signal.SIGTERM)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.process.wait(), 10)
+                await asyncio.wait_for(self.process.wait(), grace)
         if self.process.returncode is None:
             self._signal(signal.SIGKILL)
             await self.process.wait()
@@ -110,7 +152,7 @@ class AppProcess:
                 os.killpg(self.process.pid, signal.SIGKILL)
         for reader in self.readers:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(reader, 10)
+                await asyncio.wait_for(reader, grace)
 
     def _signal(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError):

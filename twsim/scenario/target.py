@@ -19,7 +19,7 @@ import orjson
 
 from twsim.core.errors import TwilioError
 from twsim.gateway.runtime import Gateway
-from twsim.model.events import AutoReply, Event, MessageCreated, SendPlanned
+from twsim.model.events import AutoReply, Event, MessageCreated, ObserveStarted, SendPlanned
 
 ReplyListener = Callable[[str, str], None]
 
@@ -113,7 +113,10 @@ class LocalTarget:
         await self.gateway.quiet(timeout)
 
     async def events(self) -> list[Event]:
-        return self.gateway.events.since(self._first_seq)
+        """The run's events, after what the gateway's observers watch (said at their start)."""
+        log = self.gateway.events
+        watching: list[Event] = [e for e in log.of_type(ObserveStarted) if e.seq <= self._first_seq]
+        return watching + log.since(self._first_seq)
 
     async def close(self) -> None:
         self._unsubscribe()

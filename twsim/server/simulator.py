@@ -15,6 +15,7 @@ import threading
 from collections.abc import Coroutine, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from twilio.rest import Client
@@ -24,6 +25,7 @@ from twsim.core.pricing import PriceTable
 from twsim.gateway.inbound import InboundOutcome
 from twsim.gateway.runtime import Gateway
 from twsim.model.clock import Clock
+from twsim.observe.observers import Observers
 from twsim.recording.journal import Recorder
 from twsim.server.app import make_app
 from twsim.server.sdk import client
@@ -72,6 +74,7 @@ class Simulator:
             if record is not None
             else None
         )
+        self.observers: Observers | None = None
         self._runner: web.AppRunner | None = None
         self.app: web.Application | None = None
 
@@ -106,9 +109,38 @@ class Simulator:
         self.gateway.state.media_base_url = self.url
         if self.recorder is not None:
             self.recorder.start()
+        if self.config.observe.active:
+            try:
+                await self._observe()
+            except BaseException:
+                await self.stop()
+                raise
         return self
 
+    async def _observe(self) -> None:
+        """Start the observers of the app's side effects (and the app, with `app_cmd`)."""
+        gateway = self.gateway
+        self.observers = Observers(
+            self.config.observe,
+            gateway.events,
+            gateway.state.effects,
+            gateway.clock,
+            app_port=_app_port(self.config),
+            app_env={
+                "TWSIM_URL": self.url,
+                "TWILIO_ACCOUNT_SID": self.account_sid,
+                "TWILIO_AUTH_TOKEN": self.auth_token,
+                "TWSIM_NUMBER": self.number,
+            },
+        )
+        gateway.quiet_hooks.append(self.observers.settle)
+        await self.observers.start()
+
     async def stop(self) -> None:
+        if self.observers is not None:  # first: the app's last mail and lines still count
+            await self.observers.stop()
+            self.gateway.quiet_hooks.remove(self.observers.settle)
+            self.observers = None
         await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -149,6 +181,16 @@ class Simulator:
 
     async def quiet(self, timeout: float | None = 30.0) -> None:
         await self.gateway.quiet(timeout)
+
+
+def _app_port(config: Config) -> int | None:
+    """The port of the first webhook URL that names one (where `app_cmd`'s app listens)."""
+    for number in config.numbers:
+        if number.sms_url:
+            parts = urlsplit(number.sms_url)
+            if parts.port:
+                return parts.port
+    return None
 
 
 class SimulatorThread:
