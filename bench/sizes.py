@@ -23,6 +23,13 @@ class Size:
     phones: int
     messages: int
     recording_events: int
+    load_requests: int  # webhooks per timed `twsim load` / `ab` round
+    load_wrk_seconds: float  # wrk runs for a time, not a count
+    honesty_slots: int  # the known-capacity app: N slots ...
+    honesty_service_ms: float  # ... of a fixed service time
+    honesty_rate: float  # planned above capacity (N / S)
+    honesty_seconds: float  # how long the plan runs
+    workers_requests: int  # webhooks per round of the workers figure
     soak_texts: tuple[int, int]  # RSS read after this many texts, then this many
     soak_rate: float  # texts per second taken in during the soak
 
@@ -46,6 +53,13 @@ FULL = Size(
     phones=100_000,
     messages=100_000,
     recording_events=100_000,
+    load_requests=30_000,
+    load_wrk_seconds=4.0,
+    honesty_slots=4,
+    honesty_service_ms=10.0,
+    honesty_rate=600.0,
+    honesty_seconds=2.0,
+    workers_requests=60_000,
     soak_texts=(50_000, 200_000),
     soak_rate=1_500.0,
 )
@@ -66,6 +80,13 @@ TINY = Size(
     phones=2_000,
     messages=2_000,
     recording_events=3_000,
+    load_requests=500,
+    load_wrk_seconds=0.5,
+    honesty_slots=2,
+    honesty_service_ms=10.0,
+    honesty_rate=300.0,
+    honesty_seconds=0.5,
+    workers_requests=600,
     soak_texts=(500, 2_000),
     soak_rate=2_000.0,
 )

@@ -1,4 +1,4 @@
-"""Figure 7: memory stays bounded: the gateway's RSS after 50,000 and after 200,000 texts.
+"""Figure 10: memory stays bounded: the gateway's RSS after 50,000 and after 200,000 texts.
 
 The gateway runs in its own process with the default retention (`bench.soak_gateway`),
 taking inbound texts at a steady rate from a fixed population of phones and answering
@@ -71,7 +71,7 @@ def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:
     return [
         Figure(
             "soak_rss_ratio",
-            f"7. RSS after {second['texts']:,} texts ÷ after {first['texts']:,}",
+            f"10. RSS after {second['texts']:,} texts ÷ after {first['texts']:,}",
             "",
             spread([second["rss_bytes"] / first["rss_bytes"]]),
             Target("<=", TARGET_RATIO),
@@ -80,14 +80,14 @@ def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:
         ),
         Figure(
             "soak_rss_first_mb",
-            f"7. gateway RSS after {first['texts']:,} texts",
+            f"10. gateway RSS after {first['texts']:,} texts",
             "MB",
             spread([first["rss_bytes"] / mb]),
             beside="none set",
         ),
         Figure(
             "soak_rss_second_mb",
-            f"7. gateway RSS after {second['texts']:,} texts",
+            f"10. gateway RSS after {second['texts']:,} texts",
             "MB",
             spread([second["rss_bytes"] / mb]),
             beside="none set",

@@ -23,8 +23,10 @@ FIGURES: dict[str, tuple[str, float] | None] = {
     "pipeline_vs_locust": (">=", 0.7),
     "gateway_cpu_per_message": None,
     "gateway_cpu_over_bare": None,
+    "burst_kept_lateness_p50": None,
+    "burst_kept_lateness_p99": ("<", 2.0),
     "burst_lateness_p50": None,
-    "burst_lateness_p99": ("<", 2.0),
+    "burst_lateness_p99": None,
     "burst_lateness_max": None,
     "rest_vs_canned": (">=", 0.6),
     "phone_bytes": ("<", 400.0),
@@ -35,10 +37,17 @@ FIGURES: dict[str, tuple[str, float] | None] = {
     "replay_events_per_s": None,
     "observers_on_vs_off": (">=", 0.9),
     "observers_cpu_per_inbound": None,
+    "load_vs_ab": (">=", 0.9),
+    "load_vs_wrk": (">=", 0.9),
+    "load_cpu_per_request": None,
+    "load_workers_scaling": None,
+    "load_rate_p99_error": ("<=", 10.0),
     "soak_rss_ratio": ("<=", 1.1),
     "soak_rss_first_mb": None,
     "soak_rss_second_mb": None,
 }
+# measured only where the machine has what they need (they say why when it does not)
+OPTIONAL = {"pipeline_vs_locust", "load_vs_ab", "load_vs_wrk", "load_workers_scaling"}
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +58,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=400,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(output.read_text()), done.stdout
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(450)
 def test_every_figure_is_written_with_its_target(run: tuple[dict[str, Any], str]) -> None:
     results, _ = run
     figures = {f["key"]: f for f in results["figures"]}
@@ -70,14 +79,14 @@ def test_every_figure_is_written_with_its_target(run: tuple[dict[str, Any], str]
         else:
             assert (figure["target"]["op"], figure["target"]["value"]) == target, key
             assert figure["status"] in ("ok", "MISSED", "n/a"), key
-        if key == "pipeline_vs_locust" and figure["median"] is None:
+        if key in OPTIONAL and figure["median"] is None:
             assert figure["missing"], "an unmeasured figure says why"
             continue
         assert isinstance(figure["median"], int | float), key
         assert figure["low"] <= figure["median"] <= figure["high"], key
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(450)
 def test_repeated_figures_keep_every_repeat(run: tuple[dict[str, Any], str]) -> None:
     results, _ = run
     assert results["repeats"] == 3
@@ -86,7 +95,7 @@ def test_repeated_figures_keep_every_repeat(run: tuple[dict[str, Any], str]) -> 
         assert len(figures[key]["values"]) == 3, key
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(450)
 def test_results_describe_the_machine_and_run(run: tuple[dict[str, Any], str]) -> None:
     results, _ = run
     assert results["machine"]["cores"] >= 1
@@ -99,7 +108,7 @@ def test_results_describe_the_machine_and_run(run: tuple[dict[str, Any], str]) -
     assert results["profile"]["top"], "the profile summary names the top costs"
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(450)
 def test_the_table_is_printed(run: tuple[dict[str, Any], str]) -> None:
     results, stdout = run
     for figure in results["figures"]:

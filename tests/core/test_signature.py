@@ -12,9 +12,11 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 
 from twsim.core.signature import (
     Params,
+    SignatureTemplate,
     Signer,
     body_sha256,
     compute_signature,
+    signed_pieces,
     url_with_body_hash,
 )
 
@@ -325,3 +327,59 @@ def test_property_body_hash(token: str, url: str, body: str) -> None:
     validator = RequestValidator(token)
     assert validator.validate(signed_url, body, signature)
     assert not validator.validate(signed_url, body + "x", signature)
+
+
+# -- templates: many signatures that differ in a few values -------------------------------------
+TEMPLATE_TOKEN = "fedcba9876543210fedcba9876543210"
+
+
+@pytest.mark.parametrize(
+    ("params", "values"),
+    [
+        # the SID in three parameters and inside a media URL, the sender in one
+        (
+            [
+                ("SmsSid", (0,)),
+                ("Body", "CS1O1 & more"),
+                ("MediaUrl0", ("https://api.twilio.com/Messages/", 0, "/Media/ME1")),
+                ("From", (1,)),
+                ("MessageSid", (0,)),
+                ("FromCity", ""),
+            ],
+            [("SM" + "ab" * 16, "+15551230001"), ("MM" + "0" * 32, "+447700900123")],
+        ),
+        # repeated literal names keep the sorted order of their values
+        (
+            [("Tag", "b"), ("Tag", "a"), ("Z", (0,)), ("A", (1,)), ("Tag", "a")],
+            [("x", "y"), ("é", "")],
+        ),
+    ],
+)
+@given(st.data())
+def test_a_template_signs_as_the_official_validator_checks(
+    params: list[tuple[str, str | tuple[str | int, ...]]],
+    values: list[tuple[str, str]],
+    data: st.DataObject,
+) -> None:
+    url = "https://example.com/sms?class=1#rc=2"
+    template = SignatureTemplate(Signer(TEMPLATE_TOKEN), signed_pieces(url, params))
+    validator = RequestValidator(TEMPLATE_TOKEN)
+    extra = data.draw(st.tuples(st.text(max_size=8), st.text(max_size=8)))
+    for pair in [*values, extra]:
+        filled = [
+            (
+                n,
+                v
+                if isinstance(v, str)
+                else "".join(p if isinstance(p, str) else pair[p] for p in v),
+            )
+            for n, v in params
+        ]
+        signature = template.sign([pair[0].encode(), pair[1].encode()])
+        assert signature == Signer(TEMPLATE_TOKEN).sign(url, filled)
+        assert validator.validate(url.split("#")[0], form(filled), signature)
+
+
+def test_a_slotted_parameter_must_be_the_only_one_of_its_name() -> None:
+    with pytest.raises(ValueError, match="only one of its name"):
+        signed_pieces("https://example.com/", [("From", (1,)), ("From", "+15550001111")])

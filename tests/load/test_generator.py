@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import socket
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ from twsim.cli.main import main
 from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
 from twsim.config.shipped import DATA, load_prices
 from twsim.core.pricing import format_money
-from twsim.load.generator import Load, LoadResult, LoadSpec
+from twsim.load.generator import Load
+from twsim.load.result import LoadResult
+from twsim.load.spec import LoadSpec
 
 PRICES = yaml.safe_load(DATA.joinpath("prices", "us.yaml").read_text(encoding="utf-8"))
 
@@ -149,6 +152,14 @@ async def app(serve_app: Any) -> App:
     return state
 
 
+def errors(result: LoadResult) -> dict[int, int]:
+    """Failures by Twilio code."""
+    out: dict[int, int] = {}
+    for (code, _), n in result.failures.items():
+        out[code] = out.get(code, 0) + n
+    return out
+
+
 async def load(url: str, requests: int, **options: Any) -> LoadResult:
     return await Load(LoadSpec(url=url, requests=requests, **options), load_prices("us")).run()
 
@@ -179,9 +190,9 @@ async def test_sends_exactly_n_signed_webhooks_and_prices_their_twiml_replies(ap
     assert len({h.params["MessageSid"] for h in app.hits}) == 23
     assert {h.params["To"] for h in app.hits} == {DEFAULT_NUMBER}
     assert {h.params["AccountSid"] for h in app.hits} == {DEFAULT_ACCOUNT_SID}
-    assert (result.requests, result.ok, dict(result.statuses)) == (23, 23, {200: 23})
+    assert (result.requests, result.successes, dict(result.statuses)) == (23, 23, {200: 23})
     assert dict(result.answers) == {"twiml": 23}
-    assert dict(result.errors) == {}
+    assert errors(result) == {}
     assert (result.replies, result.reply_segments, result.amplification) == (46, 69, 2.0)
     assert result.inbound_segments == 23
     assert result.inbound_cost == 23 * SMS_IN
@@ -195,9 +206,12 @@ async def test_sends_exactly_n_signed_webhooks_and_prices_their_twiml_replies(ap
 async def test_concurrency_mode_keeps_exactly_c_requests_in_flight(app: App) -> None:
     result = await load(app.gate("/gate", opens_at=4), 12, concurrency=4)
 
-    assert (result.requests, result.ok) == (12, 12)
+    assert (result.requests, result.successes) == (12, 12)
     assert app.most_in_flight == 4
-    assert result.to_json()["lateness_ms"]["count"] == 0  # no schedule in this mode
+    report = result.to_json()
+    assert report["model"] == "closed" and report["concurrency"] == 4
+    assert "schedule" not in report  # no schedule in this mode
+    assert result.lateness.get_total_count() == 0
 
 
 async def test_rate_mode_starts_requests_on_schedule_without_waiting_for_answers(
@@ -206,9 +220,11 @@ async def test_rate_mode_starts_requests_on_schedule_without_waiting_for_answers
     # the app answers nothing until all eight are in flight: only an open model gets there
     result = await load(app.gate("/gate", opens_at=8), 8, concurrency=1, rate=400)
 
-    assert (result.requests, result.ok) == (8, 8)
+    assert (result.requests, result.successes) == (8, 8)
     assert app.most_in_flight == 8
-    assert result.to_json()["lateness_ms"]["count"] == 8
+    schedule = result.to_json()["schedule"]
+    assert schedule["start_lateness_ms"]["count"] == 8
+    assert schedule["planned_rate_per_s"] == 400
 
 
 async def test_get_webhooks_are_signed_over_the_url_with_its_query(app: App) -> None:
@@ -216,7 +232,7 @@ async def test_get_webhooks_are_signed_over_the_url_with_its_query(app: App) -> 
 
     assert [h.valid for h in app.hits] == [True] * 3
     assert app.hits[0].params["Body"] == "test"
-    assert (result.ok, result.replies) == (3, 3)
+    assert (result.successes, result.replies) == (3, 3)
 
 
 async def test_a_wrong_auth_token_is_refused_by_the_app(app: App) -> None:
@@ -224,7 +240,10 @@ async def test_a_wrong_auth_token_is_refused_by_the_app(app: App) -> None:
 
     assert [h.valid for h in app.hits] == [False] * 3
     assert dict(result.statuses) == {403: 3}
-    assert dict(result.errors) == {11200: 3}
+    assert errors(result) == {11200: 3}
+    assert result.successes == 0 and result.failed == 3
+    ((_, reason),) = result.failures
+    assert reason.startswith("HTTP 403 from the app: signature rejected?")
     assert result.replies == 0
 
 
@@ -267,7 +286,8 @@ async def test_bad_answers_are_counted_by_twilio_error_code(
 ) -> None:
     result = await load(app.url(path), 4, concurrency=2)
 
-    assert dict(result.errors) == {code: 4}
+    assert errors(result) == {code: 4}
+    assert (result.successes, result.failed) == (0, 4)
     assert dict(result.statuses) == statuses
     assert result.replies == 0
     assert result.inbound_cost == 4 * SMS_IN  # the traffic itself is still paid for
@@ -276,9 +296,11 @@ async def test_bad_answers_are_counted_by_twilio_error_code(
 async def test_an_app_that_is_down_is_error_11205() -> None:
     result = await load(f"http://127.0.0.1:{unused_port()}/sms", 3, timeout_s=5)
 
-    assert dict(result.errors) == {11205: 3}
+    assert dict(result.failures) == {
+        (11205, "connection refused (is the app running on that port?)"): 3
+    }
     assert dict(result.statuses) == {}
-    assert (result.requests, result.ok, result.replies) == (3, 0, 0)
+    assert (result.requests, result.successes, result.replies) == (3, 0, 0)
 
 
 # -- rows --------------------------------------------------------------------------------------
@@ -320,7 +342,7 @@ async def test_the_load_command_prints_json_and_gates_on_thresholds(
     )
     assert code == 0
     result = json.loads(out)
-    assert (result["requests"], result["ok"], result["errors"]) == (6, 6, {})
+    assert (result["requests"], result["successes"], result["errors"]) == (6, 6, {})
     assert result["replies"] == {
         "count": 12,
         "segments": 18,
@@ -342,3 +364,186 @@ async def test_the_load_command_prints_json_and_gates_on_thresholds(
 
     code, _, err = await twsim("load", app.url("/twiml"), "-n", "0")
     assert code == 2 and "at least 1" in err
+
+
+# -- the open model: latency from each planned start (no coordinated omission) ---------------
+async def until(condition: Callable[[], bool], what: str, bound_s: float = 30.0) -> None:
+    """Wait for `condition` (checked every few ms; the bound only stops a broken run)."""
+    deadline = asyncio.get_running_loop().time() + bound_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"never happened: {what}"
+        await asyncio.sleep(0.005)
+
+
+async def test_waiting_for_a_free_connection_is_queueing_and_part_of_the_latency(
+    app: App,
+) -> None:
+    # two connections for six webhooks due within 5 ms: four wait, held for at least 200 ms
+    release = asyncio.Event()
+
+    async def hold(request: web.Request) -> web.StreamResponse:
+        await release.wait()
+        return web.Response(text="ok", content_type="text/plain")
+
+    app.routes["/hold"] = hold
+    run = Load(
+        LoadSpec(url=app.url("/hold"), requests=6, rate=1000, max_connections=2),
+        load_prices("us"),
+    )
+    task = asyncio.create_task(run.run())
+    await until(lambda: app.in_flight == 2 and run.started == 6, "6 dispatched, 2 in flight")
+    held_from = time.monotonic()
+    await asyncio.sleep(0.2)  # the hold whose length the figures must show
+    held_for_ms = (time.monotonic() - held_from) * 1000
+    release.set()
+    result = await task
+
+    assert (result.requests, result.successes, result.connections) == (6, 6, 2)
+    assert app.most_in_flight == 2 and all(h.valid for h in app.hits)
+    assert result.queued == 4 and result.queueing.get_total_count() == 4
+    report = result.to_json()
+    schedule = report["schedule"]
+    assert schedule["queued"] == 4
+    # every queued webhook was dispatched before the hold and sent after it
+    assert schedule["queueing_ms"]["min"] >= held_for_ms * 0.99
+    # ... and its latency, counted from its planned start, includes that wait
+    assert report["latency_ms"]["max"] >= schedule["queueing_ms"]["max"]
+    assert report["latency_ms"]["p50"] >= held_for_ms * 0.99
+
+
+async def test_a_stalled_generator_shows_in_the_latency_not_only_in_start_lateness(
+    app: App,
+) -> None:
+    # webhooks planned every 10 ms; the event loop stalls for 300 ms right after the first
+    run = Load(LoadSpec(url=app.url("/text"), requests=5, rate=100), load_prices("us"))
+    run.start_at = time.monotonic() + 0.05
+    stall = asyncio.get_running_loop().call_at(
+        asyncio.get_running_loop().time() + 0.055, time.sleep, 0.3
+    )
+    result = await run.run()
+    stall.cancel()
+
+    assert result.successes == 5
+    report = result.to_json()
+    late = report["schedule"]["start_lateness_ms"]
+    assert late["max"] >= 250  # the webhook planned at +10 ms went out after the stall
+    assert report["latency_ms"]["max"] >= late["max"]  # and its latency says so
+
+
+async def test_an_app_slower_than_the_plan_gets_a_warning_with_the_achieved_rate(
+    app: App,
+) -> None:
+    # one request at a time, each held until the next arrives... or 30 ms: an app of ~30/s
+    slot = asyncio.Semaphore(1)
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        async with slot:
+            await asyncio.sleep(0.03)  # the app's service time: its capacity is ~33/s
+        return web.Response(status=204)
+
+    app.routes["/slow"] = slow
+    result = await load(app.url("/slow"), 60, rate=1000)
+
+    assert result.successes == 60
+    schedule = result.to_json()["schedule"]
+    assert schedule["planned_rate_per_s"] == 1000
+    assert schedule["achieved_rate_per_s"] < 100  # 60 answers, one per 30 ms at best
+    assert schedule["kept"] is False
+    assert "the plan was not kept" in schedule["warning"]
+    # the last answer came after ~60 x 30 ms, and its latency counts from its planned start
+    assert result.to_json()["latency_ms"]["max"] >= 60 * 30 * 0.9
+
+
+# -- failures are failures, and say why ---------------------------------------------------------
+async def test_an_app_that_is_down_fails_every_webhook_with_exit_status_1() -> None:
+    code, out, _ = await twsim(
+        "load", f"http://127.0.0.1:{unused_port()}/sms", "-n", "4", "--quiet"
+    )
+    assert code == 1
+    assert "successes        0 of 4" in out and "failures         4" in out
+    assert "completed" not in out
+    assert "11205" in out and "connection refused" in out
+    assert "FAILED: every webhook failed" in out
+
+
+async def test_a_wrong_token_says_the_app_rejected_the_signature(app: App) -> None:
+    code, out, _ = await twsim(
+        *("load", app.url("/twiml"), "-n", "3", "--auth-token", "0" * 32, "--json", "--quiet")
+    )
+    assert code == 1
+    result = json.loads(out)
+    assert (result["successes"], result["failures"]) == (0, 3)
+    assert result["error_table"] == [
+        {
+            "code": 11200,
+            "reason": "HTTP 403 from the app: signature rejected? "
+            "(check --auth-token and the URL the app validates)",
+            "count": 3,
+        }
+    ]
+
+
+async def test_invalid_twiml_is_reported_with_its_line_and_column(app: App) -> None:
+    code, out, _ = await twsim("load", app.url("/bad-xml"), "-n", "2", "--quiet")
+    assert code == 1
+    assert "12100" in out and "line 1, column" in out
+
+
+async def test_a_timeout_is_named_with_its_length_and_a_partial_failure_exits_0(
+    app: App,
+) -> None:
+    hang = asyncio.Event()
+
+    async def sometimes(request: web.Request) -> web.StreamResponse:
+        if (await request.post())["Body"] == "hang":
+            await hang.wait()
+        return web.Response(status=204)
+
+    app.routes["/sometimes"] = sometimes
+    run = Load(
+        LoadSpec(
+            url=app.url("/sometimes"),
+            requests=4,
+            concurrency=4,
+            timeout_s=0.3,
+            rows=[{"Body": "hang"}, {"Body": "fine"}],
+        ),
+        load_prices("us"),
+    )
+    result = await run.run()
+    hang.set()
+
+    assert (result.successes, result.failed) == (2, 2)
+    assert dict(result.failures) == {(11205, "timed out after 0.3 s"): 2}
+    assert result.to_json()["latency_ms"]["min"] is not None
+
+
+async def test_a_timeout_of_zero_is_refused(app: App) -> None:
+    code, _, err = await twsim("load", app.url("/text"), "-n", "1", "--timeout", "0")
+    assert code == 2 and "must be a finite number above 0" in err
+    with pytest.raises(ValueError, match="above 0"):
+        LoadSpec(url=app.url("/text"), timeout_s=0)
+
+
+async def test_latency_statistics_and_histogram_in_text_and_json(app: App) -> None:
+    code, out, _ = await twsim("load", app.url("/text"), "-n", "20", "-c", "3", "--json", "--quiet")
+    assert code == 0
+    latency = json.loads(out)["latency_ms"]
+    assert set(latency) == {"count", "min", "mean", "stdev", "p50", "p90", "p95", "p99", "max"}
+    assert latency["count"] == 20
+    assert latency["min"] <= latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["max"]
+    histogram = json.loads(out)["latency_histogram"]
+    assert sum(b["count"] for b in histogram) == 20
+
+    code, out, _ = await twsim("load", app.url("/text"), "-n", "20", "--quiet")
+    assert code == 0
+    assert "min " in out and "stdev " in out and "p95 " in out
+    assert "latency histogram" in out and "■" in out
+
+
+async def test_help_says_which_model_each_option_runs() -> None:
+    code, out, _ = await twsim("load", "--help")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert "closed model, like ab" in flat
+    assert "open model" in flat and "planned start" in flat

@@ -152,7 +152,7 @@ def test_load_reports_the_same_side_effects(
         capsys,
     )  # fmt: skip
     side = result["side_effects"]
-    assert result["requests"] == 8 and result["ok"] == 8
+    assert result["requests"] == 8 and result["successes"] == 8
     assert side["per_text"]["emails"] == 1.0
     assert side["per_text"]["log_lines"] == N_LINES
     assert side["per_text"]["db_rows"] == 2 * M_ROWS

@@ -10,11 +10,12 @@ from twsim.cli import html_output, options, progress
 from twsim.cli.errors import CliError
 from twsim.cli.interrupts import Interrupts
 from twsim.cli.running import run as run_async
-from twsim.cli.verdict import finish_run
-from twsim.config.models import DEFAULT_PORT
+from twsim.cli.verdict import finish, finish_run
+from twsim.config.models import DEFAULT_PORT, Config
 from twsim.observe.observers import ObserveError
 from twsim.scenario.runner import BurstResult, NoWebhook, run_burst
-from twsim.scenario.spec import load_scenario
+from twsim.scenario.spec import Scenario, load_scenario
+from twsim.scenario.workers import run_burst_workers
 
 NO_MAX_SPEED = (
     "--speed max is for replay: a burst's students wait for the app's answers before they "
@@ -42,6 +43,17 @@ def add_parser(subparsers: Any) -> None:
     options.add_speed(parser, "run the schedule this many times faster (default 1)")
     options.add_observe(parser)
     options.add_store_only(parser)
+    parser.add_argument(
+        "--workers",
+        type=options.positive_int,
+        metavar="N",
+        help=(
+            "processes sharing the students, each with its own gateway (default 1: the "
+            "app's REST sends reach only the first worker's gateway, so the others' show "
+            "as unattributed); the same seed sends the same texts, and the recordings and "
+            "report are merged into one"
+        ),
+    )
     options.add_record(parser)
     options.add_json(parser, "the report")
     options.add_html(parser)
@@ -60,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
         scenario.sms_url = args.app
     config = options.config(args)
     options.refuse_record_with_sim(args)
+    workers = min(args.workers or 1, max(scenario.students, 1))
+    if workers > 1:
+        return _run_workers(args, scenario, config, workers)
     interrupts = Interrupts("burst", args.grace)
 
     async def work() -> BurstResult:
@@ -90,3 +105,30 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         html_output.save(args.html, report_document(result.events, title=title))
     return finish_run(result.report, args, title, result.ending, "burst")
+
+
+def _run_workers(args: argparse.Namespace, scenario: Scenario, config: Config, workers: int) -> int:
+    """`--workers N`: the burst split over processes, one merged recording and report."""
+    if args.sim:
+        raise CliError("--workers needs the in-process gateway (drop --sim)")
+    if config.observe.active:
+        raise CliError("--workers runs a gateway per process; side-effect observers need one")
+    if not args.store_only and not scenario.sms_url and not config.numbers[0].sms_url:
+        raise CliError(
+            f"the number {config.numbers[0].phone_number} has no webhook URL: "
+            "give the app with --app URL (or --store-only)"
+        )
+    merged = run_burst_workers(
+        scenario,
+        workers,
+        config=config,
+        port=args.port,
+        record=args.record,
+        force=args.force,
+        speed=args.speed,
+        store_only=args.store_only,
+    )
+    title = f"twsim burst: {scenario.name} ({workers} workers)"
+    if args.html:
+        html_output.save(args.html, report_document(merged.events, title=title))
+    return finish(merged.report, args, title)

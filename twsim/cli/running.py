@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from twsim.cli.errors import Interrupted
 from twsim.cli.interrupts import Interrupts
-from twsim.server.simulator import tune_gc
+from twsim.server.processes import run_loop
 
 T = TypeVar("T")
-
-_run: Callable[[Coroutine[Any, Any, Any]], Any] = asyncio.run
-try:
-    import uvloop
-
-    _run = uvloop.run
-except ImportError:  # optional (the `fast` extra): the standard loop does the same work
-    pass
 
 
 def run(work: Coroutine[Any, Any, T], interrupts: Interrupts | None = None) -> T:
@@ -26,11 +18,9 @@ def run(work: Coroutine[Any, Any, T], interrupts: Interrupts | None = None) -> T
 
     With `interrupts`, a run they cancelled (a second Ctrl-C) ends as `Interrupted`.
     """
-    tune_gc()
     try:
-        result: T = _run(work)
+        return run_loop(work)
     except asyncio.CancelledError:
         if interrupts is not None and interrupts.forced:
             raise Interrupted("quit at once, before the report") from None
         raise
-    return result

@@ -99,3 +99,79 @@ def url_with_body_hash(url: str, body: bytes) -> str:
     else:
         separator = "&"
     return f"{base}{separator}{BODY_HASH_PARAM}={body_sha256(body)}{hash_mark}{fragment}"
+
+
+Piece: TypeAlias = str | int
+"""Part of a signed string: literal text, or the number of a per-request value (a slot)."""
+
+
+def signed_pieces(
+    url: str | Sequence[Piece], params: Sequence[tuple[str, str | Sequence[Piece]]] | None
+) -> list[Piece]:
+    """What `Signer.sign` signs, with slot numbers where per-request values go.
+
+    `url` and each parameter value are literal text or a sequence of pieces. The names of
+    parameters whose value has a slot must be unique (their order then depends on the name
+    alone); literal values are ordered as `Signer.sign` orders them.
+    """
+    pieces: list[Piece] = []
+    for piece in [url] if isinstance(url, str) else url:
+        if isinstance(piece, str):
+            cut = piece.find("#")
+            if cut >= 0:
+                pieces.append(piece[:cut])
+                break
+        pieces.append(piece)
+    if params:
+        names = [name for name, value in params if not isinstance(value, str)]
+        if len(set(names)) != len(names) or any(
+            name in names for name, value in params if isinstance(value, str)
+        ):
+            raise ValueError(
+                "a parameter with a per-request value must be the only one of its name"
+            )
+        literal = sorted({(n, v) for n, v in params if isinstance(v, str)})
+        slotted = [(n, tuple(v)) for n, v in params if not isinstance(v, str)]
+        ordered: list[tuple[str, str | tuple[Piece, ...]]] = [*literal, *slotted]
+        ordered.sort(key=lambda pair: pair[0])  # stable: equal names keep their value order
+        for name, value in ordered:
+            pieces.append(name)
+            if isinstance(value, str):
+                pieces.append(value)
+            else:
+                pieces.extend(value)
+    return pieces
+
+
+class SignatureTemplate:
+    """Signatures of many requests whose signed strings differ only in a few values.
+
+    The literal text up to the first slot is hashed once; each `sign` copies that state and
+    hashes the rest, which keeps a load generator's signing at a couple of microseconds.
+    """
+
+    __slots__ = ("_mac", "_rest")
+
+    def __init__(self, signer: Signer, pieces: Sequence[Piece]) -> None:
+        merged: list[Piece] = []
+        for piece in pieces:  # adjacent literals as one, so each sign does the fewest updates
+            if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+                merged[-1] = merged[-1] + piece
+            else:
+                merged.append(piece)
+        head = ""
+        if merged and isinstance(merged[0], str):
+            head = str(merged.pop(0))
+        self._mac = signer._mac.copy()
+        self._mac.update(head.encode("utf-8"))
+        self._rest: list[bytes | int] = [
+            p.encode("utf-8") if isinstance(p, str) else p for p in merged
+        ]
+
+    def sign(self, values: Sequence[bytes]) -> str:
+        """The signature with `values[i]` (UTF-8) in slot i."""
+        mac = self._mac.copy()
+        update = mac.update
+        for piece in self._rest:
+            update(values[piece] if isinstance(piece, int) else piece)
+        return b2a_base64(mac.digest(), newline=False).decode("ascii")

@@ -2,344 +2,425 @@
 
 Like `ab -n N -c C`, but every request is the webhook Twilio would send for an inbound
 text, signed with the account's token, and every answer is read as Twilio reads it, so
-the run also estimates what the traffic and the replies it provoked would cost. With
-`rate`, requests start on an open schedule (R per second, lateness measured) instead of
-C at a time.
+the run also estimates what the traffic and the replies it provoked would cost.
+
+Two models:
+
+- closed (`concurrency`, like ab): C connections, each sending its next webhook when the
+  last one is answered. A slow app slows the load down, and the waiting it causes is not
+  in the latencies (what ab and wrk report too).
+- open (`rate`): webhook i is due at `start + i / rate` whatever happened before it. Its
+  latency and its timeout count from that planned start, so time spent waiting (for the
+  generator, or for a free connection when `max_connections` caps them) is part of the
+  latency and shown as start lateness and queueing. No client-side slot delays the clock.
+
+Per request the path does only what the figures need: the row's pre-encoded request with
+its SID and sender filled in and signed (`RequestPlan`), one write on a keep-alive
+connection (`wire.Connection`, parsed by llhttp), one histogram record, the answer's
+verdict (memoised `AnswerReader`) and prices by cached key. A redirect is followed by the
+full webhook client.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
+import contextlib
+import ssl
+from collections import deque
+from collections.abc import Sequence
+from urllib.parse import urljoin
 
-from twsim.analysis.histograms import new_histogram, percentiles, record_ms
-from twsim.analysis.series import Timeline, latency_bin, timeline_json
-from twsim.config.models import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_NUMBER
+from hdrh.histogram import HdrHistogram
+
+from twsim.analysis.series import Bucket, latency_bin
 from twsim.core import phone
-from twsim.core.answer import AnswerKind, interpret
 from twsim.core.connection import ConnectionSettings
-from twsim.core.ids import Prefix, SidFactory
-from twsim.core.lifecycle import MessageDirection, MessageStatus
-from twsim.core.pricing import (
-    Channel,
-    Direction,
-    NumberType,
-    PriceKey,
-    PriceTable,
-    PricingError,
-    format_money,
-)
-from twsim.core.segments import segment
+from twsim.core.pricing import Channel, PriceTable
 from twsim.core.signature import Signer
 from twsim.gateway.egress import EgressPolicy
-from twsim.gateway.webhook_client import WebhookClient, WebhookRequest, WebhookResult
-from twsim.gateway.webhook_params import inbound_params
+from twsim.gateway.webhook_client import (
+    MAX_RESPONSE_BYTES,
+    REDIRECT_STATUSES,
+    WebhookClient,
+    WebhookRequest,
+)
+from twsim.load.answers import AnswerReader, Failure
+from twsim.load.plan import Request, RequestPlan
+from twsim.load.pricing import PriceCache
+from twsim.load.result import LoadResult
+from twsim.load.spec import LoadSpec
+from twsim.load.wire import (
+    CLOSED_EARLY,
+    Answer,
+    Connection,
+    connect_failure,
+    descriptor_budget,
+)
 from twsim.model.clock import Clock, SystemClock
 from twsim.model.effect_attribution import EffectAttribution
-from twsim.model.records import Message, media_of, new_message
 
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-_STANDARD = {"From", "To", "Body", "MediaUrl", "body"}
-
-
-@dataclass(slots=True)
-class LoadSpec:
-    url: str
-    requests: int = 1000
-    concurrency: int = 10
-    rate: float | None = None
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    account_sid: str = DEFAULT_ACCOUNT_SID
-    auth_token: str = DEFAULT_AUTH_TOKEN
-    to: str = DEFAULT_NUMBER
-    method: str = "POST"
-    timeout_s: float = 15.0
-    seed: int = 0
+_BATCH = 256  # webhooks dispatched per scheduler turn before letting I/O run
+_US = 1_000_000
+_HIGHEST_US = 3_600_000_000
 
 
-@dataclass(slots=True)
-class LoadResult:
-    requests: int = 0
-    statuses: Counter[int] = field(default_factory=Counter)
-    errors: Counter[int] = field(default_factory=Counter)
-    answers: Counter[str] = field(default_factory=Counter)
-    elapsed_s: float = 0.0
-    inbound_segments: int = 0
-    inbound_cost: Decimal = Decimal(0)
-    replies: int = 0
-    reply_segments: int = 0
-    reply_cost: Decimal = Decimal(0)
-    latency: Any = field(default_factory=new_histogram)
-    lateness: Any = field(default_factory=new_histogram)
-    # along the run, for charts: answers (as inbound texts), replies and errors per bucket
-    timeline: Timeline = field(default_factory=Timeline)
-    schedule: Timeline = field(default_factory=Timeline)
-    latency_bins: Counter[int] = field(default_factory=Counter)
+class _Exchange:
+    """One webhook on its way: when it was due, dispatched and sent, and its timeout."""
 
-    @property
-    def ok(self) -> int:
-        return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+    __slots__ = ("conn", "dispatched", "done", "planned", "request", "sent", "timer")
 
-    @property
-    def throughput(self) -> float:
-        return self.requests / self.elapsed_s if self.elapsed_s else 0.0
-
-    @property
-    def amplification(self) -> float:
-        return round(self.replies / self.requests, 4) if self.requests else 0.0
-
-    @property
-    def total_cost(self) -> Decimal:
-        return self.inbound_cost + self.reply_cost
-
-    def series(self) -> dict[str, Any]:
-        """The run's time series, as the HTML report draws them."""
-        return timeline_json(self.timeline, self.schedule, self.latency_bins)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "ok": self.ok,
-            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-            "errors": {str(k): v for k, v in sorted(self.errors.items())},
-            "answers": dict(self.answers),
-            "elapsed_s": round(self.elapsed_s, 3),
-            "throughput_rps": round(self.throughput, 1),
-            "latency_ms": percentiles(self.latency),
-            "lateness_ms": percentiles(self.lateness),
-            "inbound": {"segments": self.inbound_segments, "cost": format_money(self.inbound_cost)},
-            "replies": {
-                "count": self.replies,
-                "segments": self.reply_segments,
-                "cost": format_money(self.reply_cost),
-            },
-            "amplification": self.amplification,
-            "total_cost": format_money(self.total_cost),
-        }
+    def __init__(self, request: Request, planned: float, dispatched: float) -> None:
+        self.request = request
+        self.planned = planned
+        self.dispatched = dispatched
+        self.sent = dispatched
+        self.conn: Connection | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.done = False
 
 
 class Load:
+    """One load run (or one worker's share of it: `indices`, starting at `start_at`)."""
+
     def __init__(
         self,
         spec: LoadSpec,
         prices: PriceTable,
         *,
         clock: Clock | None = None,
+        indices: Sequence[int] | None = None,
+        concurrency: int | None = None,
+        start_at: float | None = None,
         effects: EffectAttribution | None = None,
     ) -> None:
         self.spec = spec
         self.effects = effects  # told when each webhook starts and ends, for side effects
-        self.prices = prices
         self.clock = clock or SystemClock()
-        self.result = LoadResult()
-        self.client = WebhookClient(
-            self.clock,
-            max_connections=max(spec.concurrency, 1) if spec.rate is None else 1000,
-            egress=EgressPolicy.naming(spec.url),  # the URL given, and loopback for redirects
-        )
-        self.signer = Signer(spec.auth_token)
-        self.settings = ConnectionSettings(
-            connect_s=min(5.0, spec.timeout_s),
-            read_s=spec.timeout_s,
-            total_s=spec.timeout_s,
-            retries=0,
-        )
-        self.sids = SidFactory(random.Random(f"{spec.seed}/load"))
-        self._phones = [f"+1555{spec.seed % 1000:03d}{i:04d}" for i in range(100)]
-        self.started = 0
+        self.prices = PriceCache(prices)
+        self.plan = RequestPlan(spec, self.prices)
+        self.indices = indices if indices is not None else range(spec.requests)
+        self.concurrency = concurrency or spec.concurrency
+        self.start_at = start_at
+        self.result = LoadResult(planned=len(self.indices), rate=spec.rate)
+        if spec.rate is None:
+            self.result.concurrency = min(self.concurrency, len(self.indices))
+        self.reader = AnswerReader()
+        self.max_connections = spec.max_connections or descriptor_budget()
+        self._ssl = ssl.create_default_context() if self.plan.scheme == "https" else None
+        self._next = 0
+        self._remaining = len(self.indices)
+        self._open = 0  # connections open or opening
+        self._idle: list[Connection] = []
+        self._queue: deque[_Exchange] = deque()
+        self._in_flight: dict[Connection, _Exchange] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slow: WebhookClient | None = None
+        self._finished: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._start = 0.0
+        self._reply_country: dict[str, str] = {}
         self.began: float | None = None  # the clock's time when the run started
         self.halted = False
 
-    def _message(self, index: int) -> tuple[Message, list[tuple[str, str]]]:
-        spec = self.spec
-        row = spec.rows[index % len(spec.rows)] if spec.rows else {}
-        body = str(row.get("Body", row.get("body", "test")))
-        sender = (
-            phone.normalize(str(row.get("From", ""))) or self._phones[index % len(self._phones)]
-        )
-        to = phone.normalize(str(row.get("To", ""))) or spec.to
-        media = row.get("MediaUrl") or []
-        media_urls = [media] if isinstance(media, str) else [str(m) for m in media]
-        message = new_message(
-            sid=self.sids.new(Prefix.MMS if media_urls else Prefix.SMS),
-            account_sid=spec.account_sid,
-            direction=MessageDirection.INBOUND,
-            from_=sender,
-            to=to,
-            body=body,
-            status=MessageStatus.RECEIVED,
-            number_type=NumberType.LOCAL,
-            country=phone.country_of(to) or "US",
-            now=_EPOCH,
-        )
-        message.media = media_of(message, media_urls, self.sids)
-        params = inbound_params(message, "https://api.twilio.com")
-        extra = [(str(k), str(v)) for k, v in row.items() if k not in _STANDARD]
-        if extra:
-            names = {k for k, _ in extra}
-            params = [p for p in params if p[0] not in names] + extra
-        return message, params
-
-    def _price(
-        self, country: str, direction: Direction, channel: Channel, segments: int
-    ) -> Decimal:
-        try:
-            return self.prices.charge(
-                PriceKey(country, NumberType.LOCAL, direction, channel), segments
-            ).total
-        except PricingError:
-            return Decimal(0)
-
-    async def _one(self, index: int, lateness_s: float | None = None) -> None:
-        message, params = self._message(index)
-        request = WebhookRequest(
-            url=self.spec.url,
-            method=self.spec.method,
-            params=params,
-            signer=self.signer,
-            idempotency_token=self.sids.token(),
-            settings=self.settings,
-        )
-        if lateness_s is not None:
-            planned_s = index / self.spec.rate if self.spec.rate else 0.0
-            lateness_ms = max(lateness_s * 1000, 0.001)
-            record_ms(self.result.lateness, lateness_ms)
-            self.result.schedule.at(planned_s).record_latency(lateness_ms)
-        effects = self.effects
-        if effects is None:
-            outcome = await self.client.send(request)
-        else:
-            effects.opened(message.sid, None, message.from_ or "")
-            try:
-                outcome = await self.client.send(request)
-            finally:
-                effects.closed(message.sid)
-        self._count(message, outcome)
-
-    def _count(self, message: Message, outcome: WebhookResult) -> None:
-        """Tally one answer, and put it on the run's timeline."""
-        r = self.result
-        errors, replies = r.errors.total(), r.replies
-        self._tally(message, outcome)
-        latency_ms = outcome.latency_s * 1000
-        r.latency_bins[latency_bin(latency_ms)] += 1
-        bucket = r.timeline.at(self.clock.monotonic() - (self.began or 0.0))
-        bucket.inbound[0] += 1
-        bucket.record_latency(latency_ms)
-        bucket.replies += r.replies - replies
-        bucket.errors += r.errors.total() - errors
-
-    def _tally(self, message: Message, outcome: WebhookResult) -> None:
-        r = self.result
-        r.requests += 1
-        r.inbound_segments += message.num_segments
-        channel = Channel.MMS if message.media else Channel.SMS
-        r.inbound_cost += self._price(
-            message.country, Direction.INBOUND, channel, message.num_segments
-        )
-        record_ms(r.latency, outcome.latency_s * 1000)
-        if outcome.error_code is not None or outcome.status is None:
-            r.errors[outcome.error_code or 11200] += 1
-            return
-        r.statuses[outcome.status] += 1
-        answer = interpret(outcome.status, outcome.content_type, outcome.body)
-        r.answers[str(answer.kind)] += 1
-        if answer.kind is AnswerKind.ERROR:
-            assert answer.error is not None
-            r.errors[answer.error.code] += 1
-            return
-        # (body, has media, recipient) of each reply; a reply goes to the sender by default
-        replies: list[tuple[str, bool, str]] = []
-        if answer.kind is AnswerKind.TEXT and answer.text:
-            replies = [(answer.text, False, message.from_ or "")]
-        elif answer.document is not None:
-            replies = [
-                (m.body, bool(m.media), m.to or message.from_ or "")
-                for m in answer.document.plan().messages
-            ]
-            for warning in answer.document.warnings:
-                r.errors[warning.code] += 1
-        for body, media, to in replies:
-            segments = segment(body).count
-            country = phone.country_of(to) or "US"
-            channel = Channel.MMS if media else Channel.SMS
-            r.replies += 1
-            r.reply_segments += segments
-            r.reply_cost += self._price(country, Direction.OUTBOUND, channel, segments)
+    @property
+    def started(self) -> int:
+        return self._next
 
     def halt(self) -> None:
-        """Start no more requests (a run stopped early); those in flight carry on."""
+        """Start no more webhooks (a run stopped early); those on their way carry on."""
+        if self.halted:
+            return
         self.halted = True
+        self.result.planned = self._next
+        self._remaining -= len(self.indices) - self._next
+        self._check_finished()
 
+    def _check_finished(self) -> None:
+        if self._remaining == 0 and self._finished is not None and not self._finished.done():
+            self._finished.set_result(None)
+
+    # -- running -------------------------------------------------------------------------------
     async def run(self) -> LoadResult:
-        started = self.began = self.clock.monotonic()
+        loop = self._loop = asyncio.get_running_loop()
+        self._finished = loop.create_future()
+        clock = self.clock
+        if self.start_at is not None:
+            with contextlib.suppress(ValueError):
+                await clock.sleep(self.start_at - clock.monotonic())
+        self._start = self.start_at if self.start_at is not None else clock.monotonic()
+        self.began = self._start
+        if not self.indices or self._remaining == 0:
+            self._finished.set_result(None)
+        elif self.spec.rate is None:
+            for _ in range(min(self.concurrency, len(self.indices))):
+                self._next_closed(None)
+        else:
+            self._tick()
         try:
-            if self.spec.rate is None:
-                await self._closed()
-            else:
-                await self._open(self.spec.rate)
+            await self._finished
         finally:
-            self.result.elapsed_s = self.clock.monotonic() - started
-            await self.client.close()
+            self.result.elapsed_s = clock.monotonic() - self._start
+            for conn in self._idle:
+                conn.close()
+            for task in list(self._tasks):
+                task.cancel()
+            if self._slow is not None:
+                await self._slow.close()
         return self.result
 
-    async def _closed(self) -> None:
-        """C workers, each starting its next request when the last one is answered."""
+    def _next_closed(self, conn: Connection | None) -> None:
+        """Closed model: this connection's next webhook, if any are left."""
+        if self._next >= len(self.indices) or self.halted:
+            if conn is not None:
+                conn.close()
+            return
+        index = self.indices[self._next]
+        self._next += 1
+        now = self.clock.monotonic()
+        exchange = _Exchange(self.plan.request(index), now, now)
+        self._arm(exchange, now)
+        if conn is not None and not conn.closed:
+            self._send(conn, exchange)
+        else:
+            self._connect(exchange)
 
-        async def worker() -> None:
-            while self.started < self.spec.requests and not self.halted:
-                index = self.started
-                self.started += 1
-                await self._one(index)
-
-        await asyncio.gather(*(worker() for _ in range(max(1, self.spec.concurrency))))
-
-    async def _open(self, rate: float) -> None:
-        """Requests start on schedule, R per second, however slow the answers are."""
-        clock = self.clock
-        start = clock.monotonic()
-        tasks: set[asyncio.Task[None]] = set()
-        loop = asyncio.get_running_loop()
-        for index in range(self.spec.requests):
+    def _tick(self) -> None:
+        """Open model: dispatch every webhook that is due, then sleep until the next one."""
+        assert self._loop is not None and self.spec.rate is not None
+        rate, start, indices = self.spec.rate, self._start, self.indices
+        now = self.clock.monotonic()
+        batch = 0
+        while self._next < len(indices) and not self.halted:
+            index = indices[self._next]
             planned = start + index / rate
-            delay = planned - clock.monotonic()
-            if delay > 0:
-                await clock.sleep(delay)
-            if self.halted:
-                break
-            self.started += 1
-            task = loop.create_task(self._one(index, clock.monotonic() - planned))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        if tasks:
-            await asyncio.gather(*tasks)
+            if planned > now:
+                self._loop.call_later(planned - now, self._tick)
+                return
+            if batch == _BATCH:
+                self._loop.call_soon(self._tick)
+                return
+            batch += 1
+            self._next += 1
+            exchange = _Exchange(self.plan.request(index), planned, now)
+            self._record(self.result.lateness, now - planned)
+            self.result.schedule.at(index / rate).record_latency((now - planned) * 1000)
+            self._arm(exchange, now)
+            if self._idle:
+                self._send(self._idle.pop(), exchange)
+            elif self._open < self.max_connections:
+                self._connect(exchange)
+            else:
+                self._queue.append(exchange)
+                self.result.queued += 1
+            now = self.clock.monotonic()
 
+    def _arm(self, exchange: _Exchange, now: float) -> None:
+        assert self._loop is not None
+        deadline = exchange.planned + self.spec.timeout_s
+        exchange.timer = self._loop.call_later(deadline - now, self._timed_out, exchange)
 
-def render(result: LoadResult, spec: LoadSpec) -> str:
-    r = result.to_json()
-    lat = r["latency_ms"]
-    mode = f"rate {spec.rate:g}/s" if spec.rate else f"concurrency {spec.concurrency}"
-    lines = [
-        f"twsim load: {spec.url}  ({r['requests']} requests, {mode})",
-        f"  completed        {r['requests']} in {r['elapsed_s']:.2f} s = {r['throughput_rps']:.1f} requests/s",
-        f"  HTTP statuses    {', '.join(f'{k}: {v}' for k, v in r['statuses'].items()) or 'none'}",
-        f"  latency ms       p50 {lat['p50']}  p90 {lat['p90']}  p99 {lat['p99']}  max {lat['max']}",
-    ]
-    if spec.rate:
-        late = r["lateness_ms"]
-        lines.append(
-            f"  start lateness   p50 {late['p50']}  p99 {late['p99']}  max {late['max']} ms"
+    def _connect(self, exchange: _Exchange) -> None:
+        assert self._loop is not None
+        conn = Connection(self, MAX_RESPONSE_BYTES)
+        self._open += 1
+        self.result.connections += 1
+        exchange.conn = conn
+        task = self._loop.create_task(self._open_connection(conn, exchange))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _open_connection(self, conn: Connection, exchange: _Exchange) -> None:
+        assert self._loop is not None
+        plan = self.plan
+        try:
+            await self._loop.create_connection(
+                lambda: conn,
+                plan.host,
+                plan.port,
+                ssl=self._ssl,
+                server_hostname=plan.host if self._ssl else None,
+            )
+        except OSError as exc:
+            conn.closed = True
+            if not exchange.done:
+                self._fail(exchange, connect_failure(exc, plan.host))
+            self._release(conn)
+            return
+        if exchange.done:  # timed out while connecting: keep the connection for the next one
+            self._release(conn)
+            return
+        if conn.closed:  # accepted, then closed at once
+            self._fail(exchange, CLOSED_EARLY)
+            self._release(conn)
+            return
+        self._send(conn, exchange)
+
+    def _send(self, conn: Connection, exchange: _Exchange) -> None:
+        exchange.conn = conn
+        exchange.sent = self.clock.monotonic()
+        self._in_flight[conn] = exchange
+        if self.effects is not None:
+            self.effects.opened(exchange.request.sid, None, exchange.request.sender)
+        conn.send(exchange.request.data)
+
+    def _release(self, conn: Connection) -> None:
+        """A connection is free again: give it the next waiting webhook, or keep it idle."""
+        if conn.closed:
+            self._open -= 1
+            if self.spec.rate is None:
+                self._next_closed(None)
+            else:
+                while self._queue and self._open < self.max_connections:
+                    exchange = self._queue.popleft()
+                    if not exchange.done:
+                        self._queued_out(exchange)
+                        self._connect(exchange)
+                        break
+            return
+        if self.spec.rate is None:
+            self._next_closed(conn)
+            return
+        while self._queue:
+            exchange = self._queue.popleft()
+            if not exchange.done:
+                self._queued_out(exchange)
+                self._send(conn, exchange)
+                return
+        self._idle.append(conn)
+
+    def _queued_out(self, exchange: _Exchange) -> None:
+        self._record(self.result.queueing, self.clock.monotonic() - exchange.dispatched)
+
+    # -- Connection's owner callbacks -------------------------------------------------------------
+    def answered(self, conn: Connection, answer: Answer) -> None:
+        exchange = self._in_flight.pop(conn, None)
+        if exchange is None or exchange.done:
+            self._release(conn)
+            return
+        if answer.status in REDIRECT_STATUSES and answer.location:
+            self._release(conn)
+            self._follow(exchange, answer)
+            return
+        self._settle(exchange, answer.status, answer.content_type, answer.body)
+        self._release(conn)
+
+    def failed(self, conn: Connection, failure: Failure) -> None:
+        exchange = self._in_flight.pop(conn, None)
+        if exchange is not None and not exchange.done:
+            self._fail(exchange, failure)
+        self._release(conn)
+
+    def _timed_out(self, exchange: _Exchange) -> None:
+        if exchange.done:
+            return
+        conn = exchange.conn
+        self._fail(exchange, Failure(11205, f"timed out after {self.spec.timeout_s:g} s"))
+        if conn is not None and self._in_flight.get(conn) is exchange:
+            del self._in_flight[conn]
+            conn.abort()
+            self._release(conn)
+
+    # -- counting ----------------------------------------------------------------------------------
+    def _close_exchange(self, exchange: _Exchange) -> None:
+        if self.effects is not None and exchange.conn is not None:
+            self.effects.closed(exchange.request.sid)
+        exchange.done = True
+        if exchange.timer is not None:
+            exchange.timer.cancel()
+        self._remaining -= 1
+        self._check_finished()
+
+    def _count_inbound(self, exchange: _Exchange) -> Bucket:
+        """Count a finished webhook; its bucket on the run's timeline."""
+        r, row = self.result, exchange.request.row
+        r.requests += 1
+        r.inbound_segments += row.segments
+        r.inbound_cost += row.inbound_cost
+        now = self.clock.monotonic()
+        seconds = now - exchange.planned
+        self._record(r.latency, seconds)
+        ms = seconds * 1000
+        r.latency_bins[latency_bin(ms)] += 1
+        bucket = r.timeline.at(now - self._start)
+        bucket.inbound[0] += 1
+        bucket.record_latency(ms)
+        return bucket
+
+    def _fail(self, exchange: _Exchange, failure: Failure) -> None:
+        self._count_inbound(exchange).errors += 1
+        self.result.failures[(failure.code, failure.reason)] += 1
+        self._close_exchange(exchange)
+
+    def _settle(self, exchange: _Exchange, status: int, content_type: str, body: bytes) -> None:
+        r = self.result
+        bucket = self._count_inbound(exchange)
+        r.statuses[status] += 1
+        verdict = self.reader.read(status, content_type, body)
+        r.answers[verdict.kind] += 1
+        if verdict.failure is not None:
+            r.failures[(verdict.failure.code, verdict.failure.reason)] += 1
+            bucket.errors += 1
+        else:
+            r.successes += 1
+            bucket.replies += len(verdict.replies)
+            bucket.errors += len(verdict.warnings)
+            for warning in verdict.warnings:
+                r.warnings[(warning.code, warning.reason)] += 1
+            sender = exchange.request.sender
+            for reply in verdict.replies:
+                to = reply.to or sender
+                country = self._reply_country.get(to)
+                if country is None:
+                    country = self._reply_country[to] = _country(to)
+                r.replies += 1
+                r.reply_segments += reply.segments
+                r.reply_cost += self.prices.outbound(
+                    country, Channel.MMS if reply.media else Channel.SMS, reply.segments
+                )
+        self._close_exchange(exchange)
+
+    @staticmethod
+    def _record(histogram: HdrHistogram, seconds: float) -> None:
+        value = int(seconds * _US)
+        histogram.record_value(1 if value < 1 else min(value, _HIGHEST_US))
+
+    # -- redirects: the full webhook client ---------------------------------------------------------
+    def _follow(self, exchange: _Exchange, answer: Answer) -> None:
+        assert self._loop is not None and answer.location is not None
+        task = self._loop.create_task(self._follow_redirect(exchange, answer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _follow_redirect(self, exchange: _Exchange, answer: Answer) -> None:
+        assert answer.location is not None
+        spec, plan = self.spec, self.plan
+        if self._slow is None:
+            # the host named on the command line, and loopback, as the egress policy allows
+            self._slow = WebhookClient(self.clock, egress=EgressPolicy.naming(plan.url))
+        method = "GET" if spec.method == "GET" or answer.status == 303 else spec.method
+        remaining = max(exchange.planned + spec.timeout_s - self.clock.monotonic(), 0.001)
+        result = await self._slow.send(
+            WebhookRequest(
+                url=urljoin(plan.url, answer.location),
+                method=method,
+                params=[] if spec.method == "GET" else exchange.request.params(),
+                signer=Signer(spec.auth_token),
+                idempotency_token=exchange.request.token,
+                settings=ConnectionSettings(
+                    connect_s=remaining, read_s=remaining, total_s=remaining, retries=0
+                ),
+            )
         )
-    lines += [
-        f"  answers          {', '.join(f'{k}: {v}' for k, v in r['answers'].items()) or 'none'}",
-        f"  errors           {', '.join(f'{k}: {v}' for k, v in r['errors'].items()) or 'none'}",
-        f"  inbound          {r['inbound']['segments']} segments, ${r['inbound']['cost']}",
-        f"  replies          {r['replies']['count']} messages ({r['amplification']:.2f} per request), {r['replies']['segments']} segments, ${r['replies']['cost']}",
-        f"  estimated cost   ${r['total_cost']} (inbound + replies; REST sends the app made are not seen by this mode)",
-    ]
-    return "\n".join(lines)
+        if exchange.done:
+            return
+        if result.status is None:
+            self._fail(
+                exchange,
+                Failure(result.error_code or 11200, result.error or "HTTP retrieval failure"),
+            )
+        else:
+            self._settle(exchange, result.status, result.content_type, result.body)
+
+
+def _country(number: str) -> str:
+    return phone.country_of(number) or "US"

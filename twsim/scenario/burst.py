@@ -7,7 +7,8 @@ makes them text again with `retry_probability`, up to `max_retries` times, the s
 or a typo of it. Impatient students also send duplicates that ignore every answer.
 
 All draws are keyed by (student, text number), so one seed and one app give the same
-texts at the same planned times, however the run interleaves.
+texts at the same planned times, however the run interleaves, and a run split over worker
+processes (`share`: each plays every N-th student) sends the same texts as one process.
 """
 
 from __future__ import annotations
@@ -50,9 +51,11 @@ class Burst:
         *,
         to: str,
         speed: float = 1.0,
+        share: tuple[int, int] = (0, 1),
         clock: Clock | None = None,
     ) -> None:
         self.scenario = scenario
+        self.share = share  # (w, N): this run plays the students whose index % N == w
         self.model = scenario.model
         self.target = target
         self.to = to
@@ -80,7 +83,10 @@ class Burst:
             self.scenario.arrival, len(population), Draws(f"{self.scenario.seed}/arrivals")
         )
         impatience = self.model.impatience
+        part, parts = self.share
         for index, phone in enumerate(population.phones):
+            if index % parts != part:
+                continue
             body, media = population.intended_body(index)
             student = Student(index, phone, body, tuple(media))
             self.students.append(student)

@@ -8,7 +8,7 @@ the run the same way, and its result says so.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,12 +172,16 @@ async def run_burst(
     store_only: bool = False,
     stop: asyncio.Event | None = None,
     grace_s: float = DEFAULT_GRACE_S,
+    share: tuple[int, int] = (0, 1),
+    ready: Callable[[], Awaitable[None]] | None = None,
 ) -> BurstResult:
     """Run `scenario` against a gateway in this process or the one at `sim_url`.
 
     A given `sim` is used as it is (and left running); otherwise one is started from
     `config` (with the scenario's sms_url, if it names one) and stopped at the end.
-    Setting `stop` ends the run early: see the module notes.
+    Setting `stop` ends the run early: see the module notes. `share` plays only some of the
+    students (see `Burst`); `ready`, when given, is awaited once the gateway is up, just
+    before the first text is planned.
     """
     config = config or Config()
     if scenario.sms_url and sim is None:
@@ -193,7 +197,7 @@ async def run_burst(
             refuse_undelivered(c.target, [to])
         unsubscribe = c.follow(live.add) if watch else None
         clock = c.sim.gateway.clock if c.sim is not None else None
-        burst = Burst(scenario, c.target, to=to, speed=speed, clock=clock)
+        burst = Burst(scenario, c.target, to=to, speed=speed, clock=clock, share=share)
 
         def figures() -> Snapshot:
             if not burst.scheduler.started:
@@ -210,6 +214,8 @@ async def run_burst(
             )
 
         watching = watch(figures) if watch else nullcontext()
+        if ready is not None:
+            await ready()
         try:
             async with watching:
                 stopped, busy = await _run(c, burst.run(), burst.halt, stop, grace_s)

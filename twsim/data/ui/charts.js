@@ -442,7 +442,7 @@
     const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
     container.append(
       tiles([
-        ["requests", r.requests, r.ok + " answered 2xx"],
+        ["requests", r.requests, r.successes + " succeeded, " + r.failures + " failed"],
         ["throughput", num(r.throughput_rps, 1) + " /s", num(r.elapsed_s, 2) + " s in all"],
         ["latency", "p99 " + ms(lat.p99), "p50 " + ms(lat.p50) + ", max " + ms(lat.max)],
         ["replies", r.replies.count, num(r.amplification, 2) + " per request"],
