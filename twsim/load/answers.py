@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twsim.core.answer import AnswerKind, interpret
+from twsim.core.errors import message_for
+from twsim.core.limits import MAX_TWIML_REPLIES
 from twsim.core.segments import segment
 
 _CACHE_LIMIT = 512
@@ -67,13 +69,18 @@ def read(status: int, content_type: str, body: bytes) -> Verdict:
         return Verdict(str(answer.kind), replies)
     if answer.document is None:
         return Verdict(str(answer.kind))
+    messages = answer.document.plan().messages
+    warnings = [Failure(w.code, w.message) for w in answer.document.warnings]
+    over = len(messages) - MAX_TWIML_REPLIES
+    if over > 0:  # Twilio sends at most 10 replies to one incoming message
+        warnings.append(Failure(14109, f"{message_for(14109)}: {over} <Message> verb(s) not sent"))
     return Verdict(
         str(answer.kind),
         tuple(
             Reply(m.body, segment(m.body).count, bool(m.media), m.to)
-            for m in answer.document.plan().messages
+            for m in messages[:MAX_TWIML_REPLIES]
         ),
-        tuple(Failure(w.code, w.message) for w in answer.document.warnings),
+        tuple(warnings),
     )
 
 
