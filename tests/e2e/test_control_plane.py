@@ -12,7 +12,7 @@ from aiohttp import web
 from apps import PHONE, Hit, TwilioApp, config_for, reply, twiml
 
 from twsim.cli.send import describe
-from twsim.model.events import InboundRejected, TwimlExecuted
+from twsim.model.events import InboundReceived, InboundRejected, TwimlExecuted
 from twsim.server.simulator import Simulator
 
 
@@ -300,3 +300,33 @@ async def test_wait_shows_rest_sends_made_during_the_webhook_and_warnings_with_t
     printed = describe(status, body)
     assert "REST    SM" in printed and "checked in" in printed
     assert 'warning 14101 Invalid "To" attribute' in printed
+
+
+async def test_a_batch_of_texts_goes_through_the_one_ingest_path(gw: Simulator) -> None:
+    texts = [
+        {"From": PHONE, "To": gw.number, "Body": "one", "meta": {"student": 1}},
+        {"From": "+15551230002", "To": gw.number, "Body": "two"},
+        {"From": PHONE, "To": "+15550000000", "Body": "to nobody"},
+        "not an object",
+    ]
+    async with aiohttp.ClientSession() as http:
+        status, body = await call(
+            http, "POST", gw.url + "/_twsim/inbound/batch?source=scenario", json={"texts": texts}
+        )
+        too_many, refused = await call(
+            http, "POST", gw.url + "/_twsim/inbound/batch", json={"texts": [{}] * 1001}
+        )
+        bare, wrong = await call(http, "POST", gw.url + "/_twsim/inbound/batch", json=[1])
+    assert status == 202
+    assert len(body["accepted"]) == 2
+    assert [(r["index"], r["code"]) for r in body["rejected"]] == [(2, 21606), (3, 20001)]
+    await gw.quiet(60)
+    received = gw.events.of_type(InboundReceived)
+    assert [(e.body, e.source, e.meta) for e in received] == [
+        ("one", "scenario", {"student": 1}),
+        ("two", "scenario", {}),
+    ]
+    assert [e.inbound for e in received] == body["accepted"]
+    assert [e.code for e in gw.events.of_type(InboundRejected)] == [21606]
+    assert (too_many, refused["code"]) == (400, 20001)
+    assert (bare, wrong["code"]) == (400, 20001)

@@ -123,6 +123,7 @@ class LocalTarget:
         self._unsubscribe()
 
 
+BATCH = 1000  # texts in one request to a remote gateway (its maximum)
 PAGE = 10_000  # events per page read from a remote gateway (its maximum)
 
 
@@ -151,6 +152,7 @@ class RemoteTarget:
         self._follower: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
         self._webhooks: dict[str, str | None] = {}
+        self._outbox: list[dict[str, Any]] = []  # texts due in this turn of the loop
 
     async def open(self) -> RemoteTarget:
         self._session = aiohttp.ClientSession(
@@ -191,24 +193,40 @@ class RemoteTarget:
             subscriber(event)
         if self.lost is not None:
             return
-        task = asyncio.get_running_loop().create_task(self._post(text))
-        self._sends.add(task)
-        task.add_done_callback(self._sends.discard)
+        if not self._outbox:  # the first text of this turn: the batch goes at its end
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outbox.append(
+            {
+                "From": text.phone,
+                "To": text.to,
+                "Body": text.body,
+                "MediaUrl": list(text.media),
+                "meta": text.meta(),
+            }
+        )
 
-    async def _post(self, text: Text) -> None:
+    def _flush(self) -> None:
+        """Send the texts due in this turn: one request for all of them (at most `BATCH`
+        each), so a remote burst costs the gateway one HTTP request per turn, not per text."""
+        outbox, self._outbox = self._outbox, []
+        for start in range(0, len(outbox), BATCH):
+            task = asyncio.get_running_loop().create_task(
+                self._post_batch(outbox[start : start + BATCH])
+            )
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
+
+    async def _post_batch(self, texts: list[dict[str, Any]]) -> None:
         assert self._session is not None
-        payload = {
-            "From": text.phone,
-            "To": text.to,
-            "Body": text.body,
-            "MediaUrl": list(text.media),
-            "meta": text.meta(),
-        }
         try:
             async with self._session.post(
-                f"{self.url}/_twsim/inbound", json=payload, params={"source": self.source}
+                f"{self.url}/_twsim/inbound/batch",
+                json={"texts": texts},
+                params={"source": self.source},
             ) as r:
-                await r.read()
+                # texts refused one by one are in the gateway's log (inbound.rejected)
+                if r.status != 202:
+                    self.errors.append(f"the gateway refused {len(texts)} texts: {await r.text()}")
         except aiohttp.ClientConnectionError as exc:
             self._lose(exc)
         except aiohttp.ClientError as exc:
@@ -269,6 +287,8 @@ class RemoteTarget:
 
     async def quiet(self, timeout: float | None = None) -> None:
         assert self._session is not None
+        if self._outbox:
+            self._flush()
         if self._sends:
             await asyncio.gather(*self._sends, return_exceptions=True)
         if self.lost is not None:

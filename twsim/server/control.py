@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from twsim.analysis import report
-from twsim.core.errors import ApiError
+from twsim.core.errors import ApiError, TwilioError
 from twsim.gateway.inbound import InboundOutcome
 from twsim.model.records import Message
 from twsim.server import control_spec, inbound_form, render
@@ -24,6 +24,7 @@ MAX_QUIET_S = 3600
 
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(PREFIX + "/inbound", inbound)
+    router.add_post(PREFIX + "/inbound/batch", inbound_batch)
     router.add_get(PREFIX + "/messages", messages)
     router.add_get(PREFIX + "/report", report_view)
     router.add_post(PREFIX + "/reset", reset)
@@ -72,6 +73,27 @@ async def inbound(request: web.Request) -> web.Response:
     if outcome is not None:
         return web.json_response(outcome_view(outcome), status=200)
     return web.json_response({"inbound": message_view(received.message)}, status=202)
+
+
+async def inbound_batch(request: web.Request) -> web.Response:
+    """Many texts in one request, each through the same ingest path as `/_twsim/inbound`
+    (a remote burst sends what is due at once this way): the SIDs of those received, and
+    each refused one's index and error."""
+    gateway = request.app[GATEWAY]
+    items = await inbound_form.read_batch(request)
+    source = inbound_form.source(request)
+    accepted: list[str] = []
+    rejected: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            if isinstance(item, TwilioError):
+                raise item
+            received, _ = gateway.accept(**item.as_kwargs(), source=source)
+        except TwilioError as error:
+            rejected.append({"index": index, **error.to_json()})
+        else:
+            accepted.append(received.message.sid)
+    return web.json_response({"accepted": accepted, "rejected": rejected}, status=202)
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

@@ -11,7 +11,12 @@ from typing import Any
 
 from twsim.core.lifecycle import MessageDirection
 from twsim.model.events import EventType
-from twsim.server.inbound_form import MAX_ADDRESS_CHARS, MAX_META_BYTES, MAX_URL_CHARS
+from twsim.server.inbound_form import (
+    MAX_ADDRESS_CHARS,
+    MAX_BATCH,
+    MAX_META_BYTES,
+    MAX_URL_CHARS,
+)
 
 EVENTS_LIMIT = (1000, 10_000)  # default, maximum
 MESSAGES_LIMIT = (100, 1000)
@@ -105,6 +110,27 @@ SCHEMAS: dict[str, Any] = {
         "required": ["inbound"],
         "properties": {"inbound": _ref("Message")},
     },
+    "BatchAccepted": {
+        "type": "object",
+        "required": ["accepted", "rejected"],
+        "properties": {
+            "accepted": {"type": "array", "items": {"type": "string"}},
+            "rejected": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["index", "code", "message"],
+                    "properties": {
+                        "index": {"type": "integer"},
+                        "code": {"type": "integer"},
+                        "message": {"type": "string"},
+                        "more_info": {"type": "string"},
+                        "status": {"type": "integer"},
+                    },
+                },
+            },
+        },
+    },
     "Outcome": {
         "type": "object",
         "required": ["inbound", "webhook", "replies", "error_code", "warnings"],
@@ -145,6 +171,48 @@ _INBOUND_FIELDS = {
 }
 
 PATHS: dict[str, Any] = {
+    "/_twsim/inbound/batch": {
+        "post": {
+            "operationId": "inboundBatch",
+            "summary": "Many phones text the gateway's numbers at once (what a remote burst sends)",
+            "parameters": [
+                {
+                    "name": "source",
+                    "in": "query",
+                    "schema": {"type": "string", "maxLength": 256},
+                    "description": f"who sent them, as events record (kept to {MAX_ADDRESS_CHARS})",
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["texts"],
+                            "properties": {
+                                "texts": {
+                                    "type": "array",
+                                    "maxItems": MAX_BATCH,
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            **_INBOUND_FIELDS,
+                                            "meta": {"type": "object"},
+                                        },
+                                    },
+                                }
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "202": _json(_ref("BatchAccepted"), "each text received or refused on its own"),
+                **_ERRORS,
+            },
+        }
+    },
     "/_twsim/inbound": {
         "post": {
             "operationId": "inbound",

@@ -25,13 +25,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from twsim.core.errors import ApiError, twilio_error
+from twsim.core.errors import ApiError, TwilioError, twilio_error
 from twsim.core.limits import MAX_BODY_CHARS, MAX_MEDIA
 from twsim.server import forms
 
 MAX_ADDRESS_CHARS = 64
 MAX_URL_CHARS = 2048
 MAX_META_BYTES = 4096
+MAX_BATCH = 1000  # texts in one `POST /_twsim/inbound/batch`
 
 
 @dataclass(slots=True)
@@ -101,25 +102,56 @@ def _fields(from_: str | None, to: str | None, body: str, media: list[str]) -> I
     )
 
 
+def from_json(data: Any) -> InboundFields:
+    """One text's fields from a JSON object; a Twilio error for what is wrong with it."""
+    if not isinstance(data, dict):
+        raise _bad("A text must be a JSON object")
+    media = data.get("MediaUrl") or []
+    if isinstance(media, str):
+        media = [media]
+    if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
+        raise _bad("MediaUrl must be a URL or a list of URLs")
+    fields = _fields(
+        _json_text(data, "From"), _json_text(data, "To"), _json_text(data, "Body") or "", media
+    )
+    fields.meta = _meta(data.get("meta"))
+    return fields
+
+
+async def _json_body(request: web.Request) -> Any:
+    try:
+        return orjson.loads(await request.read())
+    except orjson.JSONDecodeError as exc:
+        raise _bad(f"Invalid JSON body: {str(exc)[:200]}") from None
+
+
+async def read_batch(request: web.Request) -> list[InboundFields | TwilioError]:
+    """The texts of a batch (`{"texts": [...]}`, at most `MAX_BATCH`): each one's fields,
+    or the error that refuses it alone; a 400 when the body itself is wrong."""
+    if request.content_type != "application/json":
+        raise _bad('A batch is a JSON body: {"texts": [...]}')
+    data = await _json_body(request)
+    texts = data.get("texts") if isinstance(data, dict) else None
+    if not isinstance(texts, list):
+        raise _bad('The JSON body must be an object with a "texts" list')
+    if len(texts) > MAX_BATCH:
+        raise _bad(f"At most {MAX_BATCH} texts in one batch, not {len(texts)}")
+    out: list[InboundFields | TwilioError] = []
+    for item in texts:
+        try:
+            out.append(from_json(item))
+        except TwilioError as error:
+            out.append(error)
+    return out
+
+
 async def read(request: web.Request) -> InboundFields:
     """The fields of an inbound request; a 400 for a body that cannot be read as asked."""
     if request.content_type == "application/json":
-        try:
-            data = orjson.loads(await request.read())
-        except orjson.JSONDecodeError as exc:
-            raise _bad(f"Invalid JSON body: {str(exc)[:200]}") from None
+        data = await _json_body(request)
         if not isinstance(data, dict):
             raise _bad("The JSON body must be an object")
-        media = data.get("MediaUrl") or []
-        if isinstance(media, str):
-            media = [media]
-        if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
-            raise _bad("MediaUrl must be a URL or a list of URLs")
-        fields = _fields(
-            _json_text(data, "From"), _json_text(data, "To"), _json_text(data, "Body") or "", media
-        )
-        fields.meta = _meta(data.get("meta"))
-        return fields
+        return from_json(data)
     form = await forms.read(request)
     media = [m for m in form.getall("MediaUrl", []) if isinstance(m, str)]
     return _fields(
