@@ -162,3 +162,17 @@ async def test_retention_keeps_the_latest_events_and_subscribers_see_all() -> No
     assert seen == list(range(1, 13))
     log.clear()
     assert len(log) == 0 and log.first_seq == 13
+
+
+async def test_a_subscriber_of_some_kinds_hears_only_those() -> None:
+    log = EventLog(ManualClock())
+    charges: list[int] = []
+    everything: list[int] = []
+    stop = log.subscribe(lambda e: charges.append(e.seq), Charged)
+    log.subscribe(lambda e: everything.append(e.seq))
+    log.emit(Reset())
+    log.emit(Charged())
+    stop()
+    log.emit(Charged())
+    assert charges == [2]
+    assert everything == [1, 2, 3]

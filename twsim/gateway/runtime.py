@@ -27,7 +27,7 @@ from twsim.gateway.inbound import InboundHandler, InboundOutcome
 from twsim.gateway.media import MediaFetcher
 from twsim.gateway.webhook_client import WebhookClient
 from twsim.model.clock import Clock, SystemClock
-from twsim.model.events import EventLog
+from twsim.model.events import EventLog, MessageCreated
 from twsim.model.state import Received, State
 
 
@@ -65,7 +65,7 @@ class Gateway:
             timing=self.config.delivery.timing,
             clock=self.clock,
         )
-        self.events.subscribe(self.carrier.on_event)
+        self.events.subscribe(self.carrier.on_event, MessageCreated)
         self.exchanges = Exchanges()
         self.inbound = InboundHandler(
             self.state,
@@ -74,7 +74,7 @@ class Gateway:
             webhook=webhook,
             exchanges=self.exchanges,
         )
-        self.events.subscribe(self.inbound.on_event)
+        self.events.subscribe(self.inbound.on_event, MessageCreated)
         # run once nothing is in flight, before `quiet` returns (observers take a last look)
         self.quiet_hooks: list[Callable[[], Awaitable[None]]] = []
 

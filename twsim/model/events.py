@@ -539,7 +539,10 @@ class EventLog:
         self.started_at = clock.now()
         self.retention = retention
         self._events: deque[Event] = deque(maxlen=retention)
-        self._subscribers: list[Subscriber] = []
+        # who hears every event, and who hears only some kinds: a part that cares about one
+        # kind costs nothing on the others (ten or so events a text, most of them statuses)
+        self._everything: tuple[Subscriber, ...] = ()
+        self._by_kind: dict[type[Event], tuple[Subscriber, ...]] = {}
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._seq = 0
 
@@ -549,8 +552,12 @@ class EventLog:
         event.seq = self._seq
         event.t = self._clock.monotonic() - self._start
         self._events.append(event)
-        for subscriber in tuple(self._subscribers):
+        for subscriber in self._everything:
             subscriber(event)
+        kind = self._by_kind.get(type(event))
+        if kind:
+            for subscriber in kind:
+                subscriber(event)
         if self._waiters:
             self._wake_waiters()
         return event
@@ -566,13 +573,22 @@ class EventLog:
                 waiting.append((predicate, future))
         self._waiters = waiting
 
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Call `subscriber` with every new event; returns the function that stops it."""
-        self._subscribers.append(subscriber)
+    def subscribe(self, subscriber: Subscriber, *kinds: type[Event]) -> Callable[[], None]:
+        """Call `subscriber` with every new event (of `kinds` only, when given); returns the
+        function that stops it."""
+        if not kinds:
+            self._everything = (*self._everything, subscriber)
+        for kind in kinds:
+            self._by_kind[kind] = (*self._by_kind.get(kind, ()), subscriber)
 
         def unsubscribe() -> None:
-            if subscriber in self._subscribers:
-                self._subscribers.remove(subscriber)
+            self._everything = tuple(s for s in self._everything if s is not subscriber)
+            for kind in kinds:
+                left = tuple(s for s in self._by_kind.get(kind, ()) if s is not subscriber)
+                if left:
+                    self._by_kind[kind] = left
+                else:
+                    self._by_kind.pop(kind, None)
 
         return unsubscribe
 

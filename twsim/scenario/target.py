@@ -84,7 +84,7 @@ class LocalTarget:
         self.source = source
         self._first_seq = gateway.events.last_seq
         self._listeners: list[ReplyListener] = []
-        self._unsubscribe = gateway.events.subscribe(self._on_event)
+        self._unsubscribe = gateway.events.subscribe(self._on_event, MessageCreated, AutoReply)
 
     def send(self, text: Text, lateness_s: float) -> None:
         gateway = self.gateway
