@@ -13,7 +13,9 @@ ANN, BOB = "+15551230001", "+15551230002"
 
 def rule(window_s: float = 2.0) -> tuple[ManualClock, EffectAttribution]:
     clock = ManualClock()
-    return clock, EffectAttribution(clock, window_s)
+    effects = EffectAttribution(clock, window_s)
+    effects.watch()  # an observer is running
+    return clock, effects
 
 
 def test_an_effect_while_one_webhook_is_in_flight_is_that_texts() -> None:
@@ -154,3 +156,15 @@ def test_a_sender_texting_again_makes_observers_look_even_in_a_crowd() -> None:
     assert len(looks) == 2
     effects.opened("SM" + "f" * 32, None, "+15551230000")  # the first sender again
     assert len(looks) == 3
+
+
+def test_without_an_observer_nothing_is_remembered() -> None:
+    clock = ManualClock()
+    effects = EffectAttribution(clock, 2.0)
+    effects.opened("SM" + "a" * 32, "WA1", "+15551230001")
+    assert effects.cause("SM" + "a" * 32).inbound is None  # nothing kept to attribute to
+    unwatch = effects.watch()
+    effects.opened("SM" + "b" * 32, "WA2", "+15551230002")
+    assert effects.cause("SM" + "b" * 32).inbound == "SM" + "b" * 32
+    unwatch()
+    assert effects.cause("SM" + "b" * 32).inbound is None  # forgotten once the last stops

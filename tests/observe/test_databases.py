@@ -19,6 +19,7 @@ SID = "SM" + "a" * 32
 def observer(url: str) -> tuple[DatabaseObserver, EffectAttribution]:
     clock = ManualClock()
     effects = EffectAttribution(clock, 0.0)
+    effects.watch()
     return DatabaseObserver(Witness(EventLog(clock), effects), url), effects
 
 

@@ -19,6 +19,7 @@ ANN, BOB = "+15551230001", "+15551230002"
 def watcher(patterns: list[str], level: str | None = None) -> tuple[LogWatcher, EffectAttribution]:
     clock = ManualClock()
     effects = EffectAttribution(clock, 0.0)
+    effects.watch()
     return LogWatcher(Witness(EventLog(clock), effects), patterns, level), effects
 
 
@@ -145,6 +146,7 @@ async def test_a_webhook_starting_or_ending_makes_it_look(tmp_path: Path) -> Non
     log.write_text("")
     clock = ManualClock()
     effects = EffectAttribution(clock, 0.5)
+    effects.watch()
     w = LogWatcher(Witness(EventLog(clock), effects), [str(log)])
     await w.start()
     effects.opened(ANN_SID, "WA1", ANN)

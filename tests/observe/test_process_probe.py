@@ -56,7 +56,9 @@ def app_script(tmp_path: Path) -> Path:
 
 def probe_of(pid: int) -> ProcessProbe:
     clock = ManualClock()
-    return ProcessProbe(Witness(EventLog(clock), EffectAttribution(clock, 0.0)), pid)
+    effects = EffectAttribution(clock, 0.0)
+    effects.watch()
+    return ProcessProbe(Witness(EventLog(clock), effects), pid)
 
 
 async def get(port: int, path: str) -> bytes:

@@ -29,6 +29,7 @@ STUDENT = "+15551230001"
 async def sink() -> AsyncIterator[SmtpSink]:
     clock = SystemClock()
     effects = EffectAttribution(clock, 2.0)
+    effects.watch()
     sink = SmtpSink(Witness(EventLog(clock), effects), "127.0.0.1", 0)
     await sink.start()
     yield sink

@@ -66,8 +66,24 @@ class EffectAttribution:
         self._senders: OrderedDict[str, str] = OrderedDict()  # phone -> latest inbound
         self._settlers: list[Callable[[], None]] = []
         self._seen: set[str] = set()  # texts in flight at some point since observers looked
+        self._watchers = 0  # observers running: with none, nothing need be remembered
 
     # -- what the gateway tells it -----------------------------------------------------------
+    def watch(self) -> Callable[[], None]:
+        """Remember webhooks from now on (an observer started); returns the undo."""
+        self._watchers += 1
+        undone = False
+
+        def unwatch() -> None:
+            nonlocal undone
+            if not undone:
+                undone = True
+                self._watchers -= 1
+                if not self._watchers:
+                    self.clear()
+
+        return unwatch
+
     def on_change(self, settle: Callable[[], None]) -> Callable[[], None]:
         """Call `settle()` just before each webhook starts or ends; returns the undo."""
         self._settlers.append(settle)
@@ -75,6 +91,8 @@ class EffectAttribution:
 
     def opened(self, inbound: str, attempt: str | None, phone: str) -> None:
         """A webhook for `inbound`, texted by `phone`, started."""
+        if not self._watchers:
+            return  # no observer to ask: a gateway without them keeps nothing here
         if self._settlers:
             after = len(self._open) + (inbound not in self._open)
             # a sender texting again: what names them so far is their earlier text's

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from twsim.config.observing import ObserveConfig
 from twsim.model.clock import Clock
@@ -58,9 +58,11 @@ class Observers:
         self._observers: list[Observer] = []
         self._app_probe: ProcessProbe | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._unwatch: Callable[[], None] | None = None
 
     async def start(self) -> None:
         config, witness = self.config, self.witness
+        self._unwatch = witness.effects.watch()
         if config.app_cmd and self.app_port is None:
             raise ObserveError(
                 "--app-cmd needs the port the app listens on: --observe-port PORT "
@@ -170,3 +172,6 @@ class Observers:
             except Exception as exc:
                 self.witness.warn(observer.name, f"{type(exc).__name__}: {exc}")
         self._observers.clear()
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
