@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) system
 	$(BIN)/python -m bench
 
 serve: $(STAMP)

@@ -52,6 +52,17 @@ async def observed_round(
         observers = Observers(config.observe, gateway.events, gateway.state.effects, gateway.clock)
         await observers.start()
         gateway.quiet_hooks.append(observers.settle)
+    from twsim.model.events import DbRows, Event, LogLines
+
+    seen = {"log_lines_seen": 0, "db_rows_seen": 0}
+
+    def count(event: Event) -> None:  # as they happen: the gateway keeps only recent events
+        if isinstance(event, LogLines):
+            seen["log_lines_seen"] += event.lines
+        elif isinstance(event, DbRows):
+            seen["db_rows_seen"] += event.delta
+
+    gateway.events.subscribe(count, LogLines, DbRows)
     recorder = Recorder.create(
         workdir / f"{tag}.jsonl", gateway.events, seed=0, prices=gateway.prices, force=True
     )
@@ -78,15 +89,7 @@ async def observed_round(
     finally:
         recorder.close()
         await gateway.close()
-    from twsim.model.events import DbRows, LogLines
-
-    lines = rows = 0
-    for event in gateway.events:
-        if isinstance(event, LogLines):
-            lines += event.lines
-        elif isinstance(event, DbRows):
-            rows += event.delta
-    return result, {"failed": failed, "log_lines_seen": lines, "db_rows_seen": rows}
+    return result, {"failed": failed, **seen}
 
 
 def run(size: Size, repeats: int, placement: Placement) -> list[Figure]:

@@ -11,7 +11,7 @@ import pytest
 from browsing import console_errors, emulate_width, requested_urls, screenshot, wait
 
 from twsim.analysis.diff import compare
-from twsim.analysis.html import diff_document, load_document, render, report_document
+from twsim.analysis.html import diff_document, load_document, render, report_document, run_figures
 from twsim.model.events import Event, InboundReceived, MessageCreated
 from twsim.recording.journal import read_recording
 
@@ -68,7 +68,7 @@ def drawn(browser: Any, page: Path, expected: int) -> list[dict[str, Any]]:
 def test_the_report_of_a_recorded_burst_draws_every_chart_offline(
     make_browser: Any, tmp_path: Path
 ):
-    document = report_document(events_of(SAMPLE), title="twsim report: sample-classroom")
+    document = report_document(run_figures(events_of(SAMPLE)), title="twsim report: sample-classroom")
     page = write(tmp_path, document)
     browser = make_browser(1280, 800)
 
@@ -97,7 +97,7 @@ def test_the_report_of_a_recorded_burst_draws_every_chart_offline(
 
 
 def test_a_narrow_window_keeps_the_report_within_its_width(make_browser: Any, tmp_path: Path):
-    page = write(tmp_path, report_document(events_of(SAMPLE), title="narrow"))
+    page = write(tmp_path, report_document(run_figures(events_of(SAMPLE)), title="narrow"))
     browser = make_browser()
     emulate_width(browser, 390, 844)
     charts = drawn(browser, page, len(SAMPLE_CHARTS))
@@ -155,7 +155,7 @@ def test_the_page_is_self_contained_and_its_data_cannot_close_the_script():
             body=hostile,
         ),
     ]
-    page = render(report_document(events, title="<b>title</b>"))
+    page = render(report_document(run_figures(events), title="<b>title</b>"))
     assert "<script>alert(1)" not in page
     assert "<title>&lt;b&gt;title&lt;/b&gt;</title>" in page
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page)

@@ -106,3 +106,23 @@ async def test_burst_replay_and_load_write_pages(
     assert sum(load["series"]["replies"]) == 20
     assert sum(load["series"]["latency_histogram"]["counts"]) == 20
     capsys.readouterr()
+
+
+async def test_a_burst_page_counts_every_text_however_few_events_the_gateway_keeps(
+    app_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENARIO.replace("size: 2", "size: 6"))
+    config = tmp_path / "twsim.yaml"
+    config.write_text("retention: {events: 10, messages: 5}\n")
+    record, page = tmp_path / "burst.jsonl", tmp_path / "burst.html"
+    argv = ("burst", scenario, "--app", app_url, "--port", "0", "--quiet", "--config", config)
+    assert await twsim(*argv, "--record", record, "--html", page) == 0
+    run = document(page)
+    assert run["report"]["inbound"]["count"] == 12  # six students, each re-texting once
+    assert sum(sum(counts) for counts in run["series"]["inbound"].values()) == 12
+    assert sum(run["series"]["inbound"]["2"]) == 6
+    recorded = tmp_path / "recorded.html"
+    assert await twsim("report", record, "--html", recorded) == 0
+    assert document(recorded)["report"]["outbound"] == run["report"]["outbound"]
+    capsys.readouterr()

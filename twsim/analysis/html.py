@@ -38,10 +38,8 @@ def run_figures(events: Iterable[Event], prices: PriceTable | None = None) -> di
     return {"report": series.report.result().to_json(), "series": series.to_json()}
 
 
-def report_document(
-    events: Iterable[Event], *, title: str, prices: PriceTable | None = None
-) -> dict[str, Any]:
-    figures = run_figures(events, prices)
+def report_document(figures: dict[str, Any], *, title: str) -> dict[str, Any]:
+    """A run's page from its figures (`run_figures`, or a live report's own)."""
     return {
         "kind": "report",
         "title": title,

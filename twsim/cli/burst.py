@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from twsim.analysis.html import report_document
+from twsim.analysis.html import report_document, run_figures
 from twsim.cli import html_output, options, progress
 from twsim.cli.errors import CliError
 from twsim.cli.interrupts import Interrupts
@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
                 stop=stop,
                 grace_s=args.grace,
                 store_only=args.store_only,
+                series=bool(args.html),  # the charts of every event, not only those kept
             )
 
     try:
@@ -103,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc), code=1) from None
     title = f"twsim burst: {scenario.name}"
     if args.html:
-        html_output.save(args.html, report_document(result.events, title=title))
+        assert result.figures is not None  # asked for above, with --html
+        html_output.save(args.html, report_document(result.figures, title=title))
     return finish_run(result.report, args, title, result.ending, "burst")
 
 
@@ -130,5 +132,5 @@ def _run_workers(args: argparse.Namespace, scenario: Scenario, config: Config, w
     )
     title = f"twsim burst: {scenario.name} ({workers} workers)"
     if args.html:
-        html_output.save(args.html, report_document(merged.events, title=title))
+        html_output.save(args.html, report_document(run_figures(merged.events), title=title))
     return finish(merged.report, args, title)

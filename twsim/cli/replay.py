@@ -124,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
                 grace_s=args.grace,
                 prepare=prepare,
                 store_only=args.store_only,
+                series=bool(args.html),  # the charts of every event, not only those kept
             )
 
     try:
@@ -134,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc), code=EXIT_RUNTIME) from None
     title = f"twsim replay: {args.recording} at speed {speed_text}"
     if args.html:
-        html_output.save(args.html, report_document(result.events, title=title))
+        assert result.figures is not None  # asked for above, with --html
+        html_output.save(args.html, report_document(result.figures, title=title))
     report = result.report or build(result.events)  # the gateway's own: exact however long
     return finish_run(report, args, title, result.ending, "replay")
 

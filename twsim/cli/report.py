@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from twsim.analysis.html import report_document
+from twsim.analysis.html import report_document, run_figures
 from twsim.analysis.report import build
 from twsim.cli import html_output, options
 from twsim.cli.verdict import finish, read
@@ -32,5 +32,5 @@ def run(args: argparse.Namespace) -> int:
     report = build(recording.events, prices=prices)
     title = f"twsim report: {args.recording}" + (f" (priced with {prices.name})" if prices else "")
     if args.html:
-        html_output.save(args.html, report_document(recording.events, title=title, prices=prices))
+        html_output.save(args.html, report_document(run_figures(recording.events, prices), title=title))
     return finish(report, args, title)

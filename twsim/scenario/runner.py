@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from twsim.analysis.html import run_figures
 from twsim.analysis.live import Snapshot, snapshot
 from twsim.analysis.report import Report, ReportBuilder, build
 from twsim.config.models import Config
@@ -65,16 +66,18 @@ class Ending:
 @dataclass(slots=True)
 class BurstResult:
     report: Report
-    events: list[Event]
+    events: list[Event]  # those the gateway still keeps (`retention`)
     burst: Burst
     ending: Ending
+    figures: dict[str, Any] | None = None  # the report and its series, when asked (`series`)
 
 
 @dataclass(slots=True)
 class ReplayResult:
-    events: list[Event]
+    events: list[Event]  # those the gateway still keeps (`retention`)
     ending: Ending
     report: Report | None = None  # folded from every event, when the run had its own gateway
+    figures: dict[str, Any] | None = None  # the report and its series, when asked (`series`)
 
 
 @dataclass(slots=True)
@@ -112,13 +115,17 @@ async def connect(
     force: bool = False,
     meta: dict[str, Any] | None = None,
     source: str = "scenario",
+    series: bool = False,
 ) -> AsyncIterator[Connection]:
     """A target for a run: the given `sim`, a gateway at `sim_url`, or (by default) a new
-    gateway in this process from `config`, recording to `record`, stopped at the end."""
+    gateway in this process from `config`, recording to `record`, stopped at the end (its
+    live report keeping the time series too, with `series`)."""
     config = config or Config()
     owned: Simulator | None = None
     if sim is None and sim_url is None:
-        owned = sim = Simulator(config, port=port, record=record, record_meta=meta, force=force)
+        owned = sim = Simulator(
+            config, port=port, record=record, record_meta=meta, force=force, series=series
+        )
         await sim.start()
     try:
         if sim is not None:
@@ -174,6 +181,7 @@ async def run_burst(
     grace_s: float = DEFAULT_GRACE_S,
     share: tuple[int, int] = (0, 1),
     ready: Callable[[], Awaitable[None]] | None = None,
+    series: bool = False,
 ) -> BurstResult:
     """Run `scenario` against a gateway in this process or the one at `sim_url`.
 
@@ -181,7 +189,8 @@ async def run_burst(
     `config` (with the scenario's sms_url, if it names one) and stopped at the end.
     Setting `stop` ends the run early: see the module notes. `share` plays only some of the
     students (see `Burst`); `ready`, when given, is awaited once the gateway is up, just
-    before the first text is planned.
+    before the first text is planned. `series` adds the report's time series to the result
+    (for the HTML report), folded from every event when the run has its own gateway.
     """
     config = config or Config()
     if scenario.sms_url and sim is None:
@@ -190,7 +199,14 @@ async def run_burst(
     meta = {"scenario": scenario.identity()}
     live = ReportBuilder()
     async with connect(
-        config=config, sim=sim, sim_url=sim_url, port=port, record=record, force=force, meta=meta
+        config=config,
+        sim=sim,
+        sim_url=sim_url,
+        port=port,
+        record=record,
+        force=force,
+        meta=meta,
+        series=series,
     ) as c:
         to = scenario.to[0] if scenario.to else c.number
         if not store_only:
@@ -228,7 +244,18 @@ async def run_burst(
     # report stays exact however few events it keeps (retention)
     own = sim is None and sim_url is None and c.sim is not None
     report = c.sim.report.result() if own and c.sim is not None else build(events)
-    return BurstResult(report, events, burst, ending)
+    charted = _figures(c, events, own) if series else None
+    return BurstResult(report, events, burst, ending, charted)
+
+
+def _figures(c: Connection, events: list[Event], own: bool) -> dict[str, Any]:
+    """The run's report and series: its own gateway's, folded from every event, or else
+    from the events at hand."""
+    if own and c.sim is not None:
+        live = c.sim.report.figures()
+        if live is not None:
+            return live
+    return run_figures(events)
 
 
 async def run_replay(
@@ -246,11 +273,13 @@ async def run_replay(
     stop: asyncio.Event | None = None,
     grace_s: float = DEFAULT_GRACE_S,
     prepare: Callable[[Connection], Any] | None = None,
+    series: bool = False,
 ) -> ReplayResult:
     """Replay `texts` against a gateway in this process or the one at `sim_url`.
 
     `prepare(connection)` (awaited when it returns an awaitable) runs once the gateway is
     up, before the first text. Setting `stop` ends the run early: see the module notes.
+    `series`: as for `run_burst`.
     """
     live = ReportBuilder()
     async with connect(
@@ -261,6 +290,7 @@ async def run_replay(
         force=force,
         meta=meta,
         source="replay",
+        series=series,
     ) as c:
         if prepare is not None:
             prepared = prepare(c)
@@ -298,8 +328,10 @@ async def run_replay(
             if unsubscribe is not None:
                 unsubscribe()
         ending = _ending(c, run.sent, len(texts), stopped, busy)
-        report = c.sim.report.result() if c.sim is not None and sim_url is None else None
-    return ReplayResult(events, ending, report)
+        own = c.sim is not None and sim_url is None
+        report = c.sim.report.result() if own and c.sim is not None else None
+        charted = _figures(c, events, own) if series else None
+    return ReplayResult(events, ending, report, charted)
 
 
 def _ending(c: Connection, sent: int, planned: int, stopped: bool, busy: int) -> Ending:

@@ -59,12 +59,14 @@ class Simulator:
         record: str | Path | None = None,
         record_meta: dict[str, Any] | None = None,
         force: bool = False,
+        series: bool = False,
     ) -> None:
         self.config = config or Config()
         self.host = host
         self.port = port
         self.gateway = Gateway(self.config, clock=clock, prices=prices)
-        self.report = LiveReport(self.gateway)  # from the first event: exact for the whole run
+        # from the first event: exact for the whole run (and its charts too, with `series`)
+        self.report = LiveReport(self.gateway, series=series)
         self.recorder = (
             Recorder.create(
                 record,
