@@ -23,6 +23,8 @@ FIGURES: dict[str, tuple[str, float] | None] = {
     "pipeline_vs_locust": (">=", 0.7),
     "gateway_cpu_per_message": None,
     "gateway_cpu_over_bare": None,
+    "burst_remote_lateness_p50": None,
+    "burst_remote_lateness_p99": ("<", 2.0),
     "burst_kept_lateness_p50": None,
     "burst_kept_lateness_p99": ("<", 2.0),
     "burst_lateness_p50": None,
