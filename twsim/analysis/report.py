@@ -231,14 +231,19 @@ class ReportBuilder:
     def _charge(self, e: Charged) -> None:
         if not e.charge:
             return
-        charge = Charge.from_dict(e.charge)
-        if self.prices is not None:
-            with contextlib.suppress(ValueError):
-                charge = self.prices.reprice(charge)
-        cost = charge.total
-        self.carrier_fees += charge.carrier_fee
+        if self.prices is None and e.total is not None:
+            # as charged: read straight from the event (the fold's hottest line per message)
+            cost, fee = Decimal(e.total), Decimal(e.charge["carrier_fee"])
+            direction = e.charge["direction"]
+        else:
+            charge = Charge.from_dict(e.charge)
+            if self.prices is not None:
+                with contextlib.suppress(ValueError):
+                    charge = self.prices.reprice(charge)
+            cost, fee, direction = charge.total, charge.carrier_fee, charge.key.direction
+        self.carrier_fees += fee
         self.cost_so_far += cost
-        if charge.key.direction == "inbound":
+        if direction == "inbound":
             self.inbound.cost += cost
             return
         source = self.texts.get(e.inbound or "") if e.inbound else None

@@ -4,7 +4,8 @@ The gateway keeps only its latest events (`retention`); a `ReportBuilder` subscr
 log from the start folds every event into running totals, so `GET /_twsim/report` stays
 exact however long the run, and costs the same at any length. `POST /_twsim/reset`
 starts a new one. With `series`, the report's time series (the HTML report's charts) are
-folded alongside, so they too cover every event.
+folded alongside, so they too cover every event. The charges are the gateway's own, priced
+with its table when sent, so they are taken as they are (a what-if report reprices them).
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ from twsim.model.events import Event, Reset
 
 class LiveReport:
     def __init__(self, gateway: Gateway, *, series: bool = False) -> None:
-        self.prices = gateway.prices
         self.keeps_series = series
         self._start()
         self.unsubscribe = gateway.events.subscribe(self._add)
 
     def _start(self) -> None:
-        self.builder = ReportBuilder(self.prices)
+        self.builder = ReportBuilder()
         self.series = SeriesBuilder(self.builder) if self.keeps_series else None
         self._fold: Callable[[Event], None] = (
             self.builder.add if self.series is None else self.series.add
