@@ -10,6 +10,7 @@ replaced by `***`; everything else is kept as written.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
@@ -54,6 +55,7 @@ _BYTES = re.compile(f"{_USERINFO}|{_PARAM}".encode())
 T = TypeVar("T")
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every parameter of every API request
 def is_secret_name(name: str) -> bool:
     """True when a parameter or header named `name` carries a secret."""
     folded = name.lower().replace("-", "").replace("_", "")
