@@ -14,6 +14,7 @@ read as the IPv4 address it carries.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ def normalize(host: str) -> str:
     return host.rstrip(".")
 
 
+@functools.lru_cache(maxsize=1024)  # asked for each webhook's host: the same few, again and again
 def address(host: str) -> Address | None:
     """The IP address `host` is written as, or None for a name."""
     try:
