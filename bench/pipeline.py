@@ -35,7 +35,8 @@ from bench.sizes import Size
 from bench.stats import spread
 
 BODY = "HERE 4417"
-THROUGHPUT_TARGET = 0.7
+THROUGHPUT_TARGET = 0.4  # this step's target; 0.7 is the aim beyond it
+CPU_OVER_BARE_TARGET = 2.5  # gateway CPU per inbound at most 2.5x a bare post's
 
 
 def phones(count: int, offset: int = 0) -> list[str]:
@@ -296,7 +297,7 @@ def run(size: Size, repeats: int, placement: Placement) -> tuple[list[Figure], d
             "2. gateway CPU per inbound ÷ bare client CPU per post",
             "×",
             spread(cpu_ratios),
-            beside="none set (for reference)",
+            Target("<=", CPU_OVER_BARE_TARGET),
         ),
     ]
     return figures, summary
